@@ -1,0 +1,16 @@
+from django.urls import include, path
+
+from lantern.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home_view, name="home"),
+    path("healthz", core_views.health_view, name="health"),
+    path("", include("lantern.access.urls")),
+    path("people/", include("lantern.people.urls")),
+    path("audit/", include("lantern.audit.urls")),
+]
+
+handler400 = "lantern.core.views.bad_request"
+handler403 = "lantern.core.views.permission_denied"
+handler404 = "lantern.core.views.page_not_found"
+handler500 = "lantern.core.views.server_error"

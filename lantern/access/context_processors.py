@@ -1,0 +1,2 @@
+def acting_role(request):
+    return {"viewer": getattr(request, "viewer", None)}

@@ -1,0 +1,86 @@
+"""Roles as capability sets. A user holds roles through team memberships and acts in exactly one,
+chosen at login (as on NHS Spine: standards.md §6.2). Capabilities say what a role may attempt;
+whether a particular child's record opens is the policy's decision (legitimate relationship)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Cap:
+    PERSON_SEARCH = "person.search"
+    PERSON_VIEW = "person.view"
+    BREAK_GLASS = "breakglass.use"
+    BREAK_GLASS_REVIEW = "breakglass.review"
+    ALLOCATE = "allocation.manage"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+    ISA_MANAGE = "isa.manage"
+    USERS_MANAGE = "users.manage"
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    description: str
+    capabilities: frozenset[str]
+
+
+_PRACTICE = {Cap.PERSON_SEARCH, Cap.PERSON_VIEW, Cap.BREAK_GLASS, Cap.ALLOCATE}
+
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in [
+        Role(
+            "front_door",
+            "Front door practitioner",
+            "First Response / MASH: takes contacts, referrals and missing notifications.",
+            frozenset(_PRACTICE),
+        ),
+        Role(
+            "hub_worker",
+            "Exploitation hub worker",
+            "Screens children for exploitation, maps associations, plans and refers.",
+            frozenset(_PRACTICE),
+        ),
+        Role(
+            "missing_coordinator",
+            "Missing children coordinator",
+            "Tracks missing episodes and return home interviews.",
+            frozenset(_PRACTICE),
+        ),
+        Role(
+            "school_dsl",
+            "School designated safeguarding lead",
+            "Sees the school's own pupils and what is shared with the school.",
+            frozenset({Cap.PERSON_SEARCH, Cap.PERSON_VIEW}),
+        ),
+        Role(
+            "police_analyst",
+            "Police analyst",
+            "Works with the force's own records and what is shared with the force.",
+            frozenset({Cap.PERSON_SEARCH, Cap.PERSON_VIEW}),
+        ),
+        Role(
+            "team_manager",
+            "Team manager",
+            "Oversees the team's work and reviews its break-glass accesses.",
+            frozenset(_PRACTICE | {Cap.BREAK_GLASS_REVIEW}),
+        ),
+        Role(
+            "dpo",
+            "Data protection officer",
+            "Audits who saw what and why; manages sharing agreements. Does not open case records.",
+            frozenset({Cap.AUDIT_READ, Cap.AUDIT_VERIFY, Cap.ISA_MANAGE}),
+        ),
+        Role(
+            "sysadmin",
+            "System administrator",
+            "Manages users and teams. Has no access to children's records.",
+            frozenset({Cap.USERS_MANAGE}),
+        ),
+    ]
+}
+
+ROLE_CHOICES = [(role.code, role.label) for role in ROLES.values()]

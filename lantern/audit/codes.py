@@ -1,0 +1,39 @@
+"""Numbered audit event codes, in blocks of 100 (consultation, change, disclosure, access control,
+collection). Codes are stable: never renumber or reuse one; add new codes at the end of a block.
+
+DPA 2018 s62 requires logs of collection, alteration, consultation, disclosure, combination and
+erasure, with justification, date/time and who did it (standards.md §6.1)."""
+
+from django.db import models
+
+
+class AuditCode(models.IntegerChoices):
+    # 1xx consultation
+    PERSON_VIEWED = 101, "Person record viewed"
+    TIMELINE_VIEWED = 102, "Timeline viewed"
+    PERSON_SEARCHED = 103, "Person search (results listed)"
+    AUDIT_PERSON_CONSULTED = 110, "Audit consulted: who accessed a person"
+    AUDIT_USER_CONSULTED = 111, "Audit consulted: what a user accessed"
+    AUDIT_VERIFIED = 112, "Audit log integrity checked"
+    # 2xx change
+    PERSON_CREATED = 201, "Person created"
+    RECORD_LINKED = 203, "Source record linked to person"
+    ITEM_RECORDED = 210, "Timeline item recorded"
+    CATEGORY_RECORDED = 220, "Data-subject category recorded"
+    RELATIONSHIP_STARTED = 230, "Legitimate relationship started"
+    RELATIONSHIP_ENDED = 231, "Legitimate relationship ended"
+    AGREEMENT_SAVED = 240, "Information sharing agreement saved"
+    USER_SAVED = 250, "User or membership saved"
+    # 3xx disclosure
+    EXPORT = 301, "Export (disclosure)"
+    # 4xx access control
+    LOGIN = 401, "Logged in"
+    LOGIN_FAILED = 402, "Login failed"
+    LOGOUT = 403, "Logged out"
+    ROLE_CHOSEN = 404, "Acting role chosen"
+    BREAK_GLASS_GRANTED = 410, "Break-glass access granted"
+    BREAK_GLASS_REVIEWED = 411, "Break-glass access reviewed"
+    ACCESS_REFUSED = 420, "Access refused"
+    # 5xx collection
+    RECORDS_COLLECTED = 501, "Source records collected"
+    ITEMS_COLLECTED = 502, "Timeline items collected"
