@@ -9,7 +9,7 @@ Two gates (DESIGN.md §5; standards.md §5–6):
    limit, and a review by the data protection officer.
 2. Inside an open record each item is shown only if its controller is the viewer's agency, or an
    active information sharing agreement between the two agencies covers the item's type and
-   purpose and its handling code lets it leave the controller (3x5x2: 4 and 5 never do; 1 and 3
+   purpose and its handling code lets it leave the controller (5x5x5 handling codes: 4 and 5 never do; 1 and 3
    only to law enforcement). Hidden items are counted, never listed.
 """
 

@@ -1,0 +1,242 @@
+"""Loads a generated county into Lantern through the project's services, so synthetic data obeys
+the same validation, linking and audit rules as real imports. Ground truth is written to files
+beside the database, never into the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from lantern.access.models import Agency, Team
+from lantern.access.services import agency_save, agreement_save, relationship_start, user_create
+from lantern.people.models import SourceRecord
+from lantern.people.services import (
+    CategoryIn,
+    ItemIn,
+    RecordIn,
+    person_categories_collect,
+    source_records_collect,
+    timeline_items_collect,
+)
+
+from .generator import County, write_ground_truth
+from .personas import AGREEMENT_START, AGREEMENTS, DEMO_PASSWORD, PERSONAS, TEAMS
+
+SYSTEM = "synthetic"
+RECORD_BATCH = 5_000
+ITEM_BATCH = 20_000
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class LoadSummary:
+    agencies: int
+    records: int
+    items: int
+    categories: int
+    allocations: int
+    truth_files: list[Path]
+
+
+def _chunks(iterable: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _school_code(county: County) -> str:
+    return next(a.code for a in county.agencies if a.agency_type == "education")
+
+
+def load_agencies_and_people(county: County) -> dict[str, Agency]:
+    agencies = {
+        a.code: agency_save(
+            code=a.code, name=a.name, agency_type=a.agency_type, area=a.area, system_actor=SYSTEM
+        )
+        for a in county.agencies
+    }
+    school = _school_code(county)
+    teams: dict[tuple[str, str], Team] = {}
+    for agency_code, name, is_hub in TEAMS:
+        agency = agencies[school if agency_code == "SCHOOL" else agency_code]
+        teams[(agency_code, name)], _ = Team.objects.get_or_create(
+            agency=agency, name=name, defaults={"is_exploitation_hub": is_hub}
+        )
+    for persona in PERSONAS:
+        user_create(
+            username=persona.username,
+            password=DEMO_PASSWORD,
+            display_name=persona.display_name,
+            memberships=[(teams[(agency, team)], role) for agency, team, role in persona.memberships],
+            system_actor=SYSTEM,
+        )
+    local = [a for a in agencies.values() if a.agency_type != "regional_partner"]
+    for spec in AGREEMENTS:
+        if spec.parties == "local":
+            parties = local
+        else:
+            parties = [agencies[code] for code in spec.parties.split(",") if code in agencies]
+        agreement_save(
+            name=spec.name,
+            reference=spec.reference,
+            parties=parties,
+            item_types=spec.item_types,
+            purposes=spec.purposes,
+            starts_on=AGREEMENT_START,
+            dpia_reference=f"DPIA {spec.reference}",
+            system_actor=SYSTEM,
+        )
+    return agencies
+
+
+def _record_in(rec: Any, addresses: dict[str, Any]) -> RecordIn:
+    address = addresses.get(rec.address_key) if rec.address_key else None
+    return RecordIn(
+        agency_code=rec.agency_code,
+        source_system=rec.source_system,
+        source_key=rec.source_key,
+        given_name=rec.given_name,
+        family_name=rec.family_name,
+        dob=rec.dob,
+        sex=rec.sex,
+        gender=rec.gender,
+        ethnicity=rec.ethnicity,
+        address=(
+            {
+                "line1": address.line1,
+                "town": address.town,
+                "postcode": address.postcode,
+                "district": address.district,
+            }
+            if address
+            else None
+        ),
+        postcode=rec.postcode,
+        upn=rec.upn,
+        nhs_number=rec.nhs_number,
+        la_child_id=rec.la_child_id,
+        police_id=rec.police_id,
+        received_at=rec.received_at,
+        valid_from=rec.valid_from,
+    )
+
+
+def load_county(county: County, *, truth_dir: Path, progress: Progress | None = None) -> LoadSummary:
+    def tick(stage: str, done: int, total: int) -> None:
+        if progress:
+            progress(stage, done, total)
+
+    with transaction.atomic():
+        agencies = load_agencies_and_people(county)
+
+    addresses = {a.key: a for a in county.addresses}
+    record_keys = {r.key: (r.agency_code, r.source_system, r.source_key) for r in county.records}
+    reference = f"synthetic county {county.size} seed {county.seed}"
+
+    total = len(county.records)
+    for number, chunk in enumerate(_chunks(county.records, RECORD_BATCH), start=1):
+        source_records_collect(
+            records=[_record_in(r, addresses) for r in chunk],
+            source_reference=f"{reference} records batch {number}",
+            system_actor=SYSTEM,
+        )
+        tick("records", min(number * RECORD_BATCH, total), total)
+
+    events = list(county.events) if not isinstance(county.events, list) else county.events
+    items = 0
+    for number, chunk in enumerate(_chunks(events, ITEM_BATCH), start=1):
+        items += timeline_items_collect(
+            items=[
+                ItemIn(
+                    record_key=record_keys[e.record_key],
+                    item_type=e.item_type,
+                    controller_code=e.controller_agency_code,
+                    purpose=e.purpose,
+                    handling_code=e.handling_code,
+                    occurred_at=e.occurred_at,
+                    summary=e.summary,
+                    details=e.details,
+                )
+                for e in chunk
+            ],
+            source_reference=f"{reference} events batch {number}",
+            system_actor=SYSTEM,
+        )
+        tick("events", items, len(events))
+
+    categories = person_categories_collect(
+        categories=[
+            CategoryIn(
+                record_key=record_keys[c.record_key],
+                category=c.category,
+                controller_code=c.controller_agency_code,
+                starts_on=c.start,
+                ends_on=c.end,
+                purpose="law_enforcement"
+                if agencies[c.controller_agency_code].is_law_enforcement
+                and c.category in ("suspect", "convicted", "adult_posing_risk")
+                else "safeguarding",
+            )
+            for c in county.categories
+        ],
+        source_reference=f"{reference} categories",
+        system_actor=SYSTEM,
+    )
+    allocations = allocate_demo_children(county, record_keys)
+    truth_files = write_ground_truth(county, truth_dir)
+    return LoadSummary(
+        agencies=len(agencies),
+        records=total,
+        items=items,
+        categories=categories,
+        allocations=allocations,
+        truth_files=truth_files,
+    )
+
+
+def allocate_demo_children(county: County, record_keys: dict[str, tuple[str, str, str]]) -> int:
+    """Allocate most exploited children to the hub teams, as a partnership would have done already;
+    leave the rest for the front door to find (journey 1)."""
+    truth_people = {p.person_key: p for p in county.people}
+    exploited_records = [
+        record_keys[key]
+        for key, person_key in county.truth.items()
+        if truth_people[person_key].exploited and key in record_keys
+    ]
+    person_ids: list = []
+    for agency_code, system, source_key in exploited_records:
+        person_id = (
+            SourceRecord.objects.filter(agency__code=agency_code, source_system=system, source_key=source_key)
+            .values_list("person_id", flat=True)
+            .first()
+        )
+        if person_id and person_id not in person_ids:
+            person_ids.append(person_id)
+    hub = Team.objects.get(agency__code="LCC-CFS", name="Exploitation hub (social care)")
+    to_allocate = person_ids[: max(1, (len(person_ids) * 2) // 3)]
+    with transaction.atomic():
+        for person_id in to_allocate:
+            relationship_start(
+                person_id=person_id,
+                kind="allocation",
+                reason="Allocated to the exploitation hub after a strategy discussion",
+                team=hub,
+                system_actor=SYSTEM,
+            )
+    return len(to_allocate)
+
+
+def already_loaded() -> bool:
+    return SourceRecord.objects.exists()
+
+
+def as_of_default() -> dt.date:
+    from lantern.core.timeutils import now
+
+    return now().date()
