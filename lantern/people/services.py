@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from lantern.access.models import Agency
 from lantern.audit.codes import AuditCode
@@ -255,6 +255,11 @@ def people_refresh_display(person_ids: Iterable) -> None:
     """Derive each person's display fields from their records: the most frequent name and date of
     birth (ties go to the most recently received record), sex and district of the latest record."""
     ids = sorted({pid for pid in person_ids if pid is not None}, key=str)
+    table, pk_field = connection.ops.quote_name(Person._meta.db_table), Person._meta.pk
+    sql = (
+        f"UPDATE {table} SET display_name = %s, display_dob = %s, display_sex = %s, "  # noqa: S608 — model's table; values bound
+        "display_district = %s WHERE id = %s"
+    )
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         by_person: dict[Any, list[tuple]] = {}
@@ -264,25 +269,25 @@ def people_refresh_display(person_ids: Iterable) -> None:
             .values_list("person_id", "given_name", "family_name", "dob", "sex", "address__district")
         ):
             by_person.setdefault(row[0], []).append(row[1:])
-        people = []
+        updates = []
         for person_id, rows in by_person.items():
             names = Counter(f"{g} {f}".strip() for g, f, *_ in rows)
             dobs = Counter(r[2] for r in rows if r[2])
             sexes = [r[3] for r in rows if r[3] and r[3] != "U"]
             districts = [r[4] for r in rows if r[4]]
             # most_common keeps first-seen order among ties, and rows run newest first.
-            people.append(
-                Person(
-                    id=person_id,
-                    display_name=names.most_common(1)[0][0],
-                    display_dob=dobs.most_common(1)[0][0] if dobs else None,
-                    display_sex=sexes[0] if sexes else "U",
-                    display_district=districts[0] if districts else "",
+            updates.append(
+                (
+                    names.most_common(1)[0][0],
+                    dobs.most_common(1)[0][0] if dobs else None,
+                    sexes[0] if sexes else "U",
+                    districts[0] if districts else "",
+                    pk_field.get_db_prep_value(person_id, connection),
                 )
             )
-        Person.objects.bulk_update(
-            people, ["display_name", "display_dob", "display_sex", "display_district"], batch_size=_BATCH
-        )
+        # One prepared UPDATE run many times: bulk_update's CASE expressions cost seconds per batch.
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, updates)
 
 
 def _records_by_key(keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple[int, Any]]:

@@ -146,7 +146,7 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
             source_reference=f"{reference} records batch {number}",
             system_actor=SYSTEM,
         )
-        tick("records", min(number * RECORD_BATCH, total), total)
+        tick("loading records", min(number * RECORD_BATCH, total), total)
 
     events = list(county.events) if not isinstance(county.events, list) else county.events
     items = 0
@@ -168,7 +168,7 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
             source_reference=f"{reference} events batch {number}",
             system_actor=SYSTEM,
         )
-        tick("events", items, len(events))
+        tick("loading events", items, len(events))
 
     categories = person_categories_collect(
         categories=[

@@ -152,7 +152,22 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab; any console error (a CSP violation, a failed script) fails the test."""
     context = browser.new_context()
     page = context.new_page()
+    errors: list[str] = []
+    # Failed responses are reported with their URL below; a refused sign-in answers 401 on purpose.
+    page.on(
+        "console",
+        lambda m: (
+            errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "response",
+        lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and r.status != 401 else None,
+    )
     yield page
     context.close()
+    assert errors == [], f"browser console errors: {errors}"

@@ -195,3 +195,9 @@ def test_unknown_page_is_a_friendly_404(partnership, client):
     _login(client, "frontdoor")
     response = client.get("/no/such/page/")
     assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_pages_carry_a_strict_content_security_policy(partnership, client):
+    policy = client.get(reverse("access:login"))["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
