@@ -71,6 +71,7 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'lantern.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web server read while the generator or an import writes; IMMEDIATE transactions
     # take the write lock up front so two writers queue instead of failing mid-transaction.
     DATABASES["default"]["OPTIONS"] = {
