@@ -47,7 +47,7 @@ def _run(statements_by_vendor):
         if statements is None:
             raise RuntimeError(f"No append-only triggers for {schema_editor.connection.vendor}")
         for sql in statements:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, None)  # no parameters: PL/pgSQL uses % itself
 
     return run
 
