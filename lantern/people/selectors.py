@@ -129,8 +129,14 @@ def person_search(*, viewer: Viewer, query: SearchQuery) -> list[SearchMatch]:
         .values_list("person_id", flat=True)
         .distinct()[:_MAX_CANDIDATES]
     )
-    people = Person.objects.filter(pk__in=candidate_ids, merged_into__isnull=True)
-    permitted = set(people.filter(relationship_q(viewer)).values_list("pk", flat=True))
+    # Filter on the primary keys alone: a merged_into condition here led SQLite's planner to scan
+    # every person through that index. Merged-away people are dropped in Python instead.
+    people = [p for p in Person.objects.filter(pk__in=candidate_ids) if p.merged_into_id is None]
+    permitted = set(
+        Person.objects.filter(pk__in=[p.pk for p in people])
+        .filter(relationship_q(viewer))
+        .values_list("pk", flat=True)
+    )
     matches = [
         SearchMatch(person=p, score=_score(query, p), restricted=p.pk not in permitted)
         for p in people

@@ -11,7 +11,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from lantern.access.models import Agency, Team
 from lantern.access.services import agency_save, agreement_save, relationship_start, user_create
@@ -189,6 +189,7 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
         system_actor=SYSTEM,
     )
     allocations = allocate_demo_children(county, record_keys)
+    refresh_planner_statistics()
     truth_files = write_ground_truth(county, truth_dir)
     return LoadSummary(
         agencies=len(agencies),
@@ -230,6 +231,12 @@ def allocate_demo_children(county: County, record_keys: dict[str, tuple[str, str
                 system_actor=SYSTEM,
             )
     return len(to_allocate)
+
+
+def refresh_planner_statistics() -> None:
+    """After a bulk load, let the database re-plan with real table sizes (both vendors run ANALYZE)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def already_loaded() -> bool:
