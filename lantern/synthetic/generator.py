@@ -3512,14 +3512,15 @@ def write_ground_truth(county: County, directory: Path) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    agency_of = {r.key: r.agency_code for r in county.records}
+    source_of = {r.key: (r.agency_code, r.source_system, r.source_key) for r in county.records}
 
     path = directory / "truth_records.csv"
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["record_key", "person_key", "agency_code", "noise"])
+        # agency_code, source_system and source_key identify the record inside Lantern.
+        w.writerow(["record_key", "person_key", "agency_code", "source_system", "source_key", "noise"])
         for rkey, pkey in county.truth.items():
-            w.writerow([rkey, pkey, agency_of[rkey], ";".join(county.record_noise.get(rkey, ()))])
+            w.writerow([rkey, pkey, *source_of[rkey], ";".join(county.record_noise.get(rkey, ()))])
     paths.append(path)
 
     path = directory / "truth_people.csv"
