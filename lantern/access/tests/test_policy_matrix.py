@@ -171,3 +171,37 @@ def test_refusal_is_identical_for_missing_and_existing_people_and_is_audited(par
         assert str(refused.value) == "You do not have a legitimate relationship with this person."
     assert AuditEvent.objects.count() == before + 2
     assert set(AuditEvent.objects.order_by("-seq").values_list("code", flat=True)[:2]) == {420}
+
+
+@pytest.mark.parametrize("username", sorted(KAI_EXPECTED))
+def test_timeline_pages_apply_the_same_item_rules_as_the_person_page(partnership, username):
+    viewer = partnership.viewer(username)
+    expected = KAI_EXPECTED[username]
+    if expected is None:
+        with pytest.raises(NeedsBreakGlass):
+            person_timeline(viewer=viewer, person_id=partnership.kai.pk)
+        return
+    _, timeline, withheld = person_timeline(viewer=viewer, person_id=partnership.kai.pk)
+    assert {item.summary for item in timeline.object_list} == expected[1]
+    assert withheld == len(ALL_KAI) - len(expected[1])
+
+
+def test_an_agreement_that_has_ended_shares_nothing(partnership):
+    import datetime as dt
+
+    from lantern.access.models import InformationSharingAgreement
+
+    InformationSharingAgreement.objects.filter(reference="ISA-2").update(ends_on=dt.date(2021, 1, 1))
+    view = person_get(viewer=partnership.viewer("hubsw"), person_id=partnership.kai.pk)
+    assert _summaries(view) == CSC_SEES - {"Arrested with an adult posing risk", "Linked to deal line (H2)"}
+    assert {c.category for c in view.categories} == {"victim"}
+
+
+def test_an_agreement_must_name_both_agencies(partnership):
+    """School B is party to ISA-1 only; removing it leaves School B with its own items alone."""
+    from lantern.access.models import InformationSharingAgreement
+
+    InformationSharingAgreement.objects.get(reference="ISA-1").parties.remove(partnership.agencies["SCHA"])
+    view = person_get(viewer=partnership.viewer("dsla"), person_id=partnership.kai.pk)
+    assert _summaries(view) == {"Suspended 3 days"}
+    assert view.items_withheld == len(ALL_KAI) - 1
