@@ -27,11 +27,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "lantern.core",
     "lantern.access",
     "lantern.audit",
     "lantern.people",
     "lantern.synthetic",
+    "lantern.ingest",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +132,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# Background jobs (imports, linkage runs): Django's tasks API with the database backend; run
+# `manage.py db_worker` beside the web server. Tests run tasks immediately in-process.
+TASKS = {"default": {"BACKEND": env("LANTERN_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+# Largest upload accepted through the web (bytes); bigger files go through `manage.py import_file`.
+LANTERN_MAX_UPLOAD_BYTES = env.int("LANTERN_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Break-glass grants expire after this many hours (design: time-limited, e.g. 4 hours).
 LANTERN_BREAK_GLASS_HOURS = env.int("LANTERN_BREAK_GLASS_HOURS", default=4)
