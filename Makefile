@@ -11,7 +11,8 @@ SIZE ?= demo
 
 demo: setup
 	$(PY) manage.py seed_demo --size $(SIZE)
-	@echo "Lantern is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	@echo "Lantern is starting on http://$(HOST):$(PORT)/ (Ctrl+C to stop), with a background-job worker"
+	$(PY) manage.py db_worker --interval 1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn config.wsgi:application --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 setup: $(VENV)/.installed lantern/static/vendor/.built .env

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "lantern.people",
     "lantern.synthetic",
     "lantern.ingest",
+    "lantern.linkage",
 ]
 
 MIDDLEWARE = [

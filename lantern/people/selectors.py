@@ -172,6 +172,16 @@ class PersonView:
     items_withheld: int
 
 
+def person_resolve_id(person_id: uuid.UUID) -> uuid.UUID:
+    """The live id for a person id: a merged person's id keeps working and leads to its survivor."""
+    for _ in range(20):  # merge chains are short; the bound guards against a corrupt cycle
+        merged_into = Person.objects.filter(pk=person_id).values_list("merged_into_id", flat=True).first()
+        if merged_into is None:
+            return person_id
+        person_id = merged_into
+    return person_id
+
+
 def _open_person(viewer: Viewer, person_id: uuid.UUID) -> tuple[Person, str]:
     if not viewer.can(Cap.PERSON_VIEW):
         raise AccessDenied("Your role does not include opening people's records.")

@@ -12,7 +12,14 @@ from lantern.access.services import break_glass_grant
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 
 from .forms import PersonSearchForm
-from .selectors import NeedsBreakGlass, SearchQuery, person_get, person_search, person_timeline
+from .selectors import (
+    NeedsBreakGlass,
+    SearchQuery,
+    person_get,
+    person_resolve_id,
+    person_search,
+    person_timeline,
+)
 
 
 def _copy_errors(form, error: ValidationFailed) -> None:
@@ -45,6 +52,8 @@ def _refused(request, person_id: uuid.UUID):
 
 @viewer_required(Cap.PERSON_VIEW)
 def person_view(request, person_id: uuid.UUID):
+    if (live_id := person_resolve_id(person_id)) != person_id:
+        return redirect("people:person", person_id=live_id)
     try:
         view = person_get(viewer=request.viewer, person_id=person_id)
     except NeedsBreakGlass:

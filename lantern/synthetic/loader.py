@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from lantern.access.models import Agency, Team
 from lantern.access.services import agency_save, agreement_save, relationship_start, user_create
+from lantern.linkage.services import linkage_run_full
 from lantern.people.models import SourceRecord
 from lantern.people.services import (
     CategoryIn,
@@ -188,6 +189,9 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
         source_reference=f"{reference} categories",
         system_actor=SYSTEM,
     )
+    if progress:
+        progress("linking records into persons", 0, 1)
+    linkage_run_full(system_actor=SYSTEM)
     allocations = allocate_demo_children(county, record_keys)
     refresh_planner_statistics()
     truth_files = write_ground_truth(county, truth_dir)

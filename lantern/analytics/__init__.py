@@ -1,0 +1,1 @@
+"""Pure analytics for Lantern (no Django imports anywhere under this package)."""

@@ -1,0 +1,331 @@
+"""Identity resolution inside Lantern: runs the Splink engine (lantern.analytics.linkage) over the
+stored source records, turns its clusters into persons with stable ids (`assign.py`), queues
+uncertain pairs for clerical review, and records and audits every merge, split and move."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+
+from lantern.access.models import BreakGlassGrant, Relationship
+from lantern.access.policy import Viewer
+from lantern.audit.codes import AuditCode
+from lantern.audit.services import audit_record
+from lantern.core.timeutils import now
+from lantern.people.models import Person, PersonCategory, SourceRecord, TimelineItem
+from lantern.people.services import people_refresh_display
+
+from .assign import Assignment, NewPerson, assign_persons
+from .models import IdentityChange, LinkageRun, ReviewPair
+
+# Pairs at or above THRESHOLD join a person; pairs between REVIEW_LOWER and THRESHOLD go to review.
+THRESHOLD = 0.95
+REVIEW_LOWER = 0.5
+_CHUNK = 1_000
+Progress = Callable[[str, int, int], None]
+
+
+def model_path() -> Path:
+    return Path(settings.DATA_DIR) / "linkage" / "model.json"
+
+
+def records_frame(records: Iterable[tuple]) -> Any:
+    """The engine's input contract, built from SourceRecord rows (see docs/linkage.md)."""
+    from lantern.analytics.linkage import to_input_frame
+
+    return to_input_frame(
+        {
+            "unique_id": str(pk),
+            "source": agency_code,
+            "given_name": given,
+            "family_name": family,
+            "dob": dob.isoformat() if dob else None,
+            "sex": sex,
+            "postcode": postcode,
+            "address_line1": line1 or "",
+            "upn": upn,
+            "nhs_number": nhs,
+            "la_child_id": la_id,
+            "police_id": police_id,
+        }
+        for pk, agency_code, given, family, dob, sex, postcode, line1, upn, nhs, la_id, police_id in records
+    )
+
+
+_FRAME_FIELDS = (
+    "pk",
+    "agency__code",
+    "given_name",
+    "family_name",
+    "dob",
+    "sex",
+    "postcode",
+    "address__line1",
+    "upn",
+    "nhs_number",
+    "la_child_id",
+    "police_id",
+)
+
+
+def _decided_pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    same, different = [], []
+    for left, right, decision in ReviewPair.objects.exclude(decision="").values_list(
+        "record_l_id", "record_r_id", "decision"
+    ):
+        if decision == ReviewPair.Decision.SAME:
+            same.append((str(left), str(right)))
+        elif decision == ReviewPair.Decision.DIFFERENT:
+            different.append((str(left), str(right)))
+    return same, different
+
+
+def _apply_decisions(pairs: Any) -> Any:
+    """Reviewers' decisions outrank the model: 'same' pairs join at probability 1, 'different'
+    pairs lose their edge (a later run that still joins them through others is flagged)."""
+    import pandas as pd
+
+    same, different = _decided_pairs()
+    if different:
+        banned = {frozenset(p) for p in different}
+        keep = [
+            frozenset((str(a), str(b))) not in banned
+            for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True)
+        ]
+        pairs = pairs[keep]
+    if same:
+        forced = pd.DataFrame(
+            {
+                "unique_id_l": [a for a, _ in same],
+                "unique_id_r": [b for _, b in same],
+                "match_probability": 1.0,
+                "match_weight": 99.0,
+            }
+        )
+        pairs = pd.concat([pairs, forced], ignore_index=True)
+    return pairs
+
+
+def _age_rank() -> dict:
+    return {
+        pk: rank
+        for rank, pk in enumerate(Person.objects.order_by("created_at", "id").values_list("pk", flat=True))
+    }
+
+
+def _apply_assignment(
+    assignment: Assignment, confidence: dict[str, float], run: LinkageRun, actor: Viewer | None
+) -> dict[str, int]:
+    """Write the new record→person map: create persons, move records and their items, retire
+    persons left empty (pointing them at their survivor) and log each change."""
+    created: dict[Any, Person] = {}
+    for cluster, person in assignment.person_of_cluster.items():
+        if isinstance(person, NewPerson):
+            created[cluster] = Person()
+    Person.objects.bulk_create(created.values(), batch_size=_CHUNK)
+
+    def resolve(person: Any) -> Any:
+        return created[person.cluster].pk if isinstance(person, NewPerson) else person
+
+    # One prepared UPDATE per moved record (bulk_update's CASE expressions are far slower).
+    linked_at = SourceRecord._meta.get_field("linked_at").get_db_prep_value(now(), connection)
+    rows = [
+        (
+            Person._meta.pk.get_db_prep_value(resolve(new), connection),
+            confidence.get(str(record)),
+            linked_at,
+            int(record),
+        )
+        for record, _old, new in assignment.moves
+    ]
+    moved_records = [row[-1] for row in rows]
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    sql = (
+        f"UPDATE {table} SET person_id = %s, link_method = 'probabilistic', link_confidence = %s, "  # noqa: S608 — model's table; values bound
+        "linked_at = %s WHERE id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    for start in range(0, len(moved_records), _CHUNK):
+        chunk = moved_records[start : start + _CHUNK]
+        owner = Subquery(SourceRecord.objects.filter(pk=OuterRef("source_record_id")).values("person_id")[:1])
+        TimelineItem.objects.filter(source_record_id__in=chunk).update(person_id=owner)
+        PersonCategory.objects.filter(source_record_id__in=chunk).update(person_id=owner)
+
+    changes: list[IdentityChange] = []
+    moved_by_old: dict[Any, list[int]] = defaultdict(list)
+    for record, old, _new in assignment.moves:
+        if old is not None:
+            moved_by_old[old].append(int(record))
+    for old, survivor in assignment.retired.items():
+        survivor_id = resolve(survivor)
+        Person.objects.filter(pk=old).update(merged_into_id=survivor_id)
+        Relationship.objects.filter(person_id=old).update(person_id=survivor_id)
+        BreakGlassGrant.objects.filter(person_id=old).update(person_id=survivor_id)
+        changes.append(
+            IdentityChange(
+                kind=IdentityChange.Kind.MERGE,
+                run=run,
+                person_id=old,
+                survivor_id=survivor_id,
+                records=moved_by_old.get(old, []),
+                actor=actor.user if actor else None,
+            )
+        )
+    for old, records in moved_by_old.items():
+        if old not in assignment.retired:
+            changes.append(
+                IdentityChange(
+                    kind=IdentityChange.Kind.SPLIT,
+                    run=run,
+                    person_id=old,
+                    records=records,
+                    actor=actor.user if actor else None,
+                )
+            )
+    IdentityChange.objects.bulk_create(changes, batch_size=_CHUNK)
+    touched = {resolve(new) for _r, _o, new in assignment.moves} | {o for _r, o, _n in assignment.moves if o}
+    people_refresh_display(touched - set(assignment.retired))
+    return {
+        "records_moved": len(moved_records),
+        "persons_created": len(created),
+        "persons_retired": len(assignment.retired),
+        "persons_split": sum(1 for c in changes if c.kind == IdentityChange.Kind.SPLIT),
+        "touched": len(touched),
+    }
+
+
+def _queue_for_review(review_pairs: Any, scored: Any, run: LinkageRun, model: Any) -> int:
+    """Store new uncertain pairs with their explanation (from the full scored row, which carries
+    each comparison's level)."""
+    from lantern.analytics.linkage import explain_pair
+
+    wanted = {
+        frozenset((str(a), str(b)))
+        for a, b in zip(review_pairs["unique_id_l"], review_pairs["unique_id_r"], strict=True)
+    }
+    full_rows = {
+        key: row
+        for row in scored.to_dict("records")
+        if (key := frozenset((str(row["unique_id_l"]), str(row["unique_id_r"])))) in wanted
+    }
+    existing = set(ReviewPair.objects.values_list("record_l_id", "record_r_id"))
+    new = []
+    for key, pair in full_rows.items():
+        left, right = sorted(int(x) for x in key)
+        if (left, right) in existing:
+            continue
+        existing.add((left, right))
+        new.append(
+            ReviewPair(
+                record_l_id=left,
+                record_r_id=right,
+                run=run,
+                match_probability=float(pair["match_probability"]),
+                match_weight=float(pair.get("match_weight") or 0.0),
+                explanation=_jsonable(explain_pair(pair, model, include_values=False))
+                if "gamma_given_name" in pair
+                else [],
+            )
+        )
+    ReviewPair.objects.bulk_create(new, batch_size=_CHUNK)
+    return len(new)
+
+
+def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if isinstance(value, float) and value != value:  # NaN
+                value = None
+            clean[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        out.append(clean)
+    return out
+
+
+def linkage_run_full(
+    *,
+    actor: Viewer | None = None,
+    system_actor: str = "linkage",
+    retrain: bool = False,
+    progress: Progress | None = None,
+) -> LinkageRun:
+    """Link every stored record: predict, cluster with over-merge guards, assign stable person ids."""
+    from lantern.analytics.linkage import (
+        ClusterSettings,
+        cluster_pairs,
+        load_model,
+        predict_pairs,
+        train_model,
+    )
+
+    def tick(stage: str) -> None:
+        if progress:
+            progress(stage, 0, 0)
+
+    run = LinkageRun.objects.create(kind=LinkageRun.Kind.FULL)
+    try:
+        tick("reading records")
+        frame = records_frame(SourceRecord.objects.values_list(*_FRAME_FIELDS).iterator(chunk_size=5_000))
+        path = model_path()
+        if retrain or not path.exists():
+            tick("training")
+            model = train_model(frame)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            model.save(path)
+        else:
+            model = load_model(path)
+        tick("predicting")
+        scored = predict_pairs(frame, model, REVIEW_LOWER)
+        pairs = _apply_decisions(scored)
+        tick("clustering")
+        result = cluster_pairs(pairs, frame, ClusterSettings(threshold=THRESHOLD, review_lower=REVIEW_LOWER))
+        confidence = _best_probability(pairs)
+        clusters: dict[str, list[str]] = defaultdict(list)
+        for record, cluster in result.cluster_of().items():
+            clusters[cluster].append(record)
+        current = {str(pk): person for pk, person in SourceRecord.objects.values_list("pk", "person_id")}
+        tick("writing")
+        with transaction.atomic():
+            assignment = assign_persons(clusters, current, _age_rank())
+            stats = _apply_assignment(assignment, confidence, run, actor)
+            stats["review_pairs_queued"] = _queue_for_review(result.review_pairs, scored, run, model)
+            stats.update(records=len(frame), pairs_scored=len(pairs), guard_actions=len(result.guard_actions))
+            run.status, run.finished_at, run.stats = LinkageRun.Status.SUCCEEDED, now(), stats
+            run.model_version = getattr(model, "model_version", "")
+            run.save()
+            audit_record(
+                code=AuditCode.RECORD_LINKED,
+                viewer=actor,
+                system_actor=system_actor,
+                object_type="linkage_run",
+                object_id=run.pk,
+                justification="Identity resolution (combination of records, DPA 2018 s62)",
+                details=stats,
+            )
+    except Exception as error:
+        LinkageRun.objects.filter(pk=run.pk).update(
+            status=LinkageRun.Status.FAILED, finished_at=now(), error=str(error)[:2000]
+        )
+        raise
+    return run
+
+
+def _best_probability(pairs: Any) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for left, right, prob in zip(
+        pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True
+    ):
+        for record in (str(left), str(right)):
+            if prob > best.get(record, 0.0):
+                best[record] = float(prob)
+    return best
