@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("lantern.access.urls")),
     path("people/", include("lantern.people.urls")),
     path("audit/", include("lantern.audit.urls")),
+    path("linkage/", include("lantern.linkage.urls")),
+    path("imports/", include("lantern.ingest.urls")),
 ]
 
 handler400 = "lantern.core.views.bad_request"

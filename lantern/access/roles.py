@@ -17,6 +17,8 @@ class Cap:
     AUDIT_VERIFY = "audit.verify"
     ISA_MANAGE = "isa.manage"
     USERS_MANAGE = "users.manage"
+    IMPORT = "ingest.import"
+    LINKAGE_REVIEW = "linkage.review"
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,13 @@ ROLES: dict[str, Role] = {
             "team_manager",
             "Team manager",
             "Oversees the team's work and reviews its break-glass accesses.",
-            frozenset(_PRACTICE | {Cap.BREAK_GLASS_REVIEW}),
+            frozenset(_PRACTICE | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.LINKAGE_REVIEW}),
+        ),
+        Role(
+            "data_officer",
+            "Data officer",
+            "Loads agency files and feeds, and resolves uncertain record matches.",
+            frozenset({Cap.IMPORT, Cap.LINKAGE_REVIEW}),
         ),
         Role(
             "dpo",

@@ -15,8 +15,10 @@ from django.db.models import OuterRef, Subquery
 
 from lantern.access.models import BreakGlassGrant, Relationship
 from lantern.access.policy import Viewer
+from lantern.access.roles import Cap
 from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
+from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import now
 from lantern.people.models import Person, PersonCategory, SourceRecord, TimelineItem
 from lantern.people.services import people_refresh_display
@@ -120,7 +122,11 @@ def _age_rank() -> dict:
 
 
 def _apply_assignment(
-    assignment: Assignment, confidence: dict[str, float], run: LinkageRun, actor: Viewer | None
+    assignment: Assignment,
+    confidence: dict[str, float],
+    run: LinkageRun | None,
+    actor: Viewer | None,
+    method: str = "probabilistic",
 ) -> dict[str, int]:
     """Write the new record→person map: create persons, move records and their items, retire
     persons left empty (pointing them at their survivor) and log each change."""
@@ -138,6 +144,7 @@ def _apply_assignment(
     rows = [
         (
             Person._meta.pk.get_db_prep_value(resolve(new), connection),
+            method,
             confidence.get(str(record)),
             linked_at,
             int(record),
@@ -147,7 +154,7 @@ def _apply_assignment(
     moved_records = [row[-1] for row in rows]
     table = connection.ops.quote_name(SourceRecord._meta.db_table)
     sql = (
-        f"UPDATE {table} SET person_id = %s, link_method = 'probabilistic', link_confidence = %s, "  # noqa: S608 — model's table; values bound
+        f"UPDATE {table} SET person_id = %s, link_method = %s, link_confidence = %s, "  # noqa: S608 — model's table; values bound
         "linked_at = %s WHERE id = %s"
     )
     with connection.cursor() as cursor:
@@ -299,6 +306,7 @@ def linkage_run_full(
             assignment = assign_persons(clusters, current, _age_rank())
             stats = _apply_assignment(assignment, confidence, run, actor)
             stats["review_pairs_queued"] = _queue_for_review(result.review_pairs, scored, run, model)
+            stats["decisions_flagged"] = flag_contradicted_decisions()
             stats.update(records=len(frame), pairs_scored=len(pairs), guard_actions=len(result.guard_actions))
             run.status, run.finished_at, run.stats = LinkageRun.Status.SUCCEEDED, now(), stats
             run.model_version = getattr(model, "model_version", "")
@@ -329,3 +337,160 @@ def _best_probability(pairs: Any) -> dict[str, float]:
             if prob > best.get(record, 0.0):
                 best[record] = float(prob)
     return best
+
+
+# --- reviewers' decisions, manual merge and split ----------------------------------------------
+
+
+def _require_reviewer(viewer: Viewer) -> None:
+    if not viewer.can(Cap.LINKAGE_REVIEW):
+        raise AccessDenied("Your role does not include resolving record matches.")
+
+
+def _relink(clusters: dict[str, list[str]], actor: Viewer, run: LinkageRun | None = None) -> dict[str, int]:
+    records = [r for members in clusters.values() for r in members]
+    current = {
+        str(pk): person
+        for pk, person in SourceRecord.objects.filter(pk__in=records).values_list("pk", "person_id")
+    }
+    assignment = assign_persons(clusters, current, _age_rank_of(set(current.values())))
+    return _apply_assignment(assignment, {}, run, actor, method="manual")
+
+
+def _age_rank_of(person_ids: set) -> dict:
+    ordered = (
+        Person.objects.filter(pk__in=person_ids).order_by("created_at", "id").values_list("pk", flat=True)
+    )
+    return {pk: rank for rank, pk in enumerate(ordered)}
+
+
+def _record_pair(left: int, right: int) -> tuple[int, int]:
+    return (left, right) if left < right else (right, left)
+
+
+def _remember(left: int, right: int, decision: str, reason: str, actor: Viewer) -> ReviewPair:
+    """Store a decision as a constraint later runs respect (creating the pair if it was never queued)."""
+    record_l, record_r = _record_pair(left, right)
+    pair, _ = ReviewPair.objects.get_or_create(
+        record_l_id=record_l, record_r_id=record_r, defaults={"match_probability": 0.0, "match_weight": 0.0}
+    )
+    pair.decision, pair.reason, pair.decided_by, pair.decided_at = decision, reason, actor.user, now()
+    pair.save()
+    return pair
+
+
+@transaction.atomic
+def persons_merge(*, viewer: Viewer, person_ids: list, reason: str) -> Person:
+    """Merge persons a reviewer knows to be one: the oldest id survives, the others point to it."""
+    _require_reviewer(viewer)
+    if not reason.strip():
+        raise ValidationFailed({"reason": "Enter why these are the same person"})
+    records = list(SourceRecord.objects.filter(person_id__in=person_ids).values_list("pk", "person_id"))
+    if len({person for _pk, person in records}) < 2:
+        raise ValidationFailed({"person_ids": "Choose at least two different people to merge"})
+    stats = _relink({"merged": [str(pk) for pk, _ in records]}, viewer)
+    anchor = records[0][0]
+    for pk, person in records:
+        if person != records[0][1]:
+            _remember(anchor, pk, ReviewPair.Decision.SAME, reason, viewer)
+    survivor = SourceRecord.objects.get(pk=anchor).person
+    audit_record(
+        code=AuditCode.PERSONS_MERGED,
+        viewer=viewer,
+        subjects=set(person_ids) | {survivor.pk},
+        object_type="person",
+        object_id=survivor.pk,
+        justification=reason,
+        details=stats,
+    )
+    return survivor
+
+
+@transaction.atomic
+def person_split(*, viewer: Viewer, person_id, record_ids: list[int], reason: str) -> Person:
+    """Move some of a person's records to a new person; later runs keep them apart."""
+    _require_reviewer(viewer)
+    if not reason.strip():
+        raise ValidationFailed({"reason": "Enter why these records are a different person"})
+    all_records = [
+        str(pk) for pk in SourceRecord.objects.filter(person_id=person_id).values_list("pk", flat=True)
+    ]
+    moving = [str(pk) for pk in record_ids if str(pk) in all_records]
+    staying = [pk for pk in all_records if pk not in moving]
+    if not moving or not staying:
+        raise ValidationFailed(
+            {"record_ids": "Choose some, but not all, of this person's records to split off"}
+        )
+    stats = _relink({"stay": staying, "move": moving}, viewer)
+    for left in staying:
+        for right in moving:
+            _remember(int(left), int(right), ReviewPair.Decision.DIFFERENT, reason, viewer)
+    new_person = SourceRecord.objects.get(pk=int(moving[0])).person
+    audit_record(
+        code=AuditCode.PERSON_SPLIT,
+        viewer=viewer,
+        subjects={person_id, new_person.pk},
+        object_type="person",
+        object_id=person_id,
+        justification=reason,
+        details={**stats, "records_moved": len(moving)},
+    )
+    return new_person
+
+
+@transaction.atomic
+def review_pair_decide(*, viewer: Viewer, pair: ReviewPair, decision: str, reason: str) -> ReviewPair:
+    """Record a reviewer's decision and apply it now: 'same' merges the two people, 'different'
+    splits the right-hand record off if they are one person. 'Unsure' changes nothing."""
+    _require_reviewer(viewer)
+    if decision not in ReviewPair.Decision.values:
+        raise ValidationFailed({"decision": "Choose same person, different people or unsure"})
+    if decision != ReviewPair.Decision.UNSURE and not reason.strip():
+        raise ValidationFailed({"reason": "Enter the reason for your decision"})
+    left, right = pair.record_l, pair.record_r
+    if decision == ReviewPair.Decision.SAME and left.person_id != right.person_id:
+        persons_merge(viewer=viewer, person_ids=[left.person_id, right.person_id], reason=reason)
+    elif decision == ReviewPair.Decision.DIFFERENT and left.person_id == right.person_id:
+        person_split(viewer=viewer, person_id=left.person_id, record_ids=[right.pk], reason=reason)
+    pair.refresh_from_db()
+    pair.decision, pair.reason, pair.decided_by, pair.decided_at = (
+        decision,
+        reason.strip(),
+        viewer.user,
+        now(),
+    )
+    pair.save()
+    audit_record(
+        code=AuditCode.LINKAGE_DECISION,
+        viewer=viewer,
+        subjects={left.person_id, right.person_id},
+        object_type="review_pair",
+        object_id=pair.pk,
+        justification=reason,
+        details={"decision": decision, "records": [left.pk, right.pk]},
+    )
+    return pair
+
+
+_STRONG = ("nhs_number", "upn")
+
+
+def flag_contradicted_decisions() -> int:
+    """A 'different' decision contradicted by a later shared strong identifier is flagged for a
+    reviewer, never silently overridden."""
+    flagged = 0
+    for pair in ReviewPair.objects.filter(decision=ReviewPair.Decision.DIFFERENT, conflict="").select_related(
+        "record_l", "record_r"
+    ):
+        shared = [
+            f
+            for f in _STRONG
+            if getattr(pair.record_l, f) and getattr(pair.record_l, f) == getattr(pair.record_r, f)
+        ]
+        if shared:
+            pair.conflict = (
+                f"Both records now carry the same {', '.join(shared)}; the decision needs a second look."
+            )
+            pair.save(update_fields=["conflict", "updated_at"])
+            flagged += 1
+    return flagged

@@ -132,9 +132,19 @@ class TimelineItem(ControlledItem):
     recorded_at = models.DateTimeField()
     summary = models.CharField(max_length=300)
     details = models.JSONField(default=dict, blank=True)
+    # The event's key in its source system (e.g. "MPR:LP-23000001"), stable across re-exports: an
+    # import finds the item again by (controller, item_type, event_key) instead of adding a copy.
+    event_key = models.CharField(max_length=200, null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["person", "-occurred_at"]), models.Index(fields=["source_record"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["controller", "item_type", "event_key"],
+                condition=models.Q(event_key__isnull=False),
+                name="timeline_item_unique_event_key",
+            )
+        ]
 
 
 class PersonCategory(ControlledItem):

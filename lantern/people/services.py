@@ -45,6 +45,7 @@ class RecordIn:
     police_id: str = ""
     received_at: dt.datetime | None = None
     valid_from: dt.date | None = None
+    source_reference: str = ""  # this record's own file and row; default "<batch reference> row N"
 
 
 @dataclass
@@ -57,6 +58,8 @@ class ItemIn:
     summary: str
     handling_code: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    event_key: str | None = None  # the event's key in its source (idempotent re-import)
+    source_reference: str = ""  # this item's own file and row; default "<batch reference> row N"
 
 
 @dataclass
@@ -74,13 +77,15 @@ def _check_code(errors: dict[str, str], row: str, field_name: str, list_name: st
         errors[f"{row} {field_name}"] = f"'{value}' is not a code in the {list_name} list"
 
 
-def _validate_record(row: str, rec: RecordIn, agencies: dict[str, Agency], today: dt.date) -> dict[str, str]:
+def _validate_record(
+    row: str, rec: RecordIn, agencies: dict[str, Agency], today: dt.date, *, names_optional: bool = False
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if rec.agency_code not in agencies:
         errors[f"{row} agency_code"] = f"unknown agency '{rec.agency_code}'"
     if not rec.source_key:
         errors[f"{row} source_key"] = "required"
-    if not (rec.given_name or rec.family_name):
+    if not (rec.given_name or rec.family_name or names_optional):
         errors[f"{row} name"] = "a given or family name is required"
     if rec.dob and not (dt.date(1900, 1, 1) <= rec.dob <= today):
         errors[f"{row} dob"] = f"{rec.dob.isoformat()} is not a plausible date of birth"
@@ -99,6 +104,8 @@ def _validate_item(row: str, item: ItemIn | CategoryIn, agencies: dict[str, Agen
     _check_code(errors, row, "purpose", "purpose", item.purpose)
     if isinstance(item, ItemIn):
         _check_code(errors, row, "item_type", "item_type", item.item_type)
+        if item.event_key is not None and not (0 < len(item.event_key) <= 200):
+            errors[f"{row} event_key"] = "expected 1 to 200 characters"
         if item.handling_code is not None:
             _check_code(errors, row, "handling_code", "handling_code", item.handling_code)
         if item.occurred_at.tzinfo is None:
@@ -110,6 +117,22 @@ def _validate_item(row: str, item: ItemIn | CategoryIn, agencies: dict[str, Agen
 
 def _agencies() -> dict[str, Agency]:
     return {a.code: a for a in Agency.objects.all()}
+
+
+def record_problems(
+    rec: RecordIn, *, agencies: dict[str, Agency] | None = None, names_optional: bool = False
+) -> dict[str, str]:
+    """What `source_records_collect` would refuse in this one record (field -> message), so an
+    import can quarantine the row before committing instead of failing the whole batch."""
+    errors = _validate_record("", rec, agencies or _agencies(), now().date(), names_optional=names_optional)
+    return {key.strip(): message for key, message in errors.items()}
+
+
+def item_problems(item: ItemIn, *, agencies: dict[str, Agency] | None = None) -> dict[str, str]:
+    """What `timeline_items_collect` would refuse in this one item (its record aside)."""
+    return {
+        key.strip(): message for key, message in _validate_item("", item, agencies or _agencies()).items()
+    }
 
 
 def _addresses_for(records: Sequence[RecordIn]) -> dict[tuple[str, str], Address]:
@@ -159,14 +182,22 @@ def _persons_by_identifier(records: Sequence[SourceRecord]) -> dict[tuple[str, s
 
 @transaction.atomic
 def source_records_collect(
-    *, records: Sequence[RecordIn], source_reference: str, system_actor: str = "", viewer=None
+    *,
+    records: Sequence[RecordIn],
+    source_reference: str,
+    system_actor: str = "",
+    viewer=None,
+    names_optional: bool = False,
 ) -> list[SourceRecord]:
     """Validate, store and link a batch of agency records. All or nothing: any invalid row rejects
-    the batch with errors naming the row and field, and nothing is written."""
+    the batch with errors naming the row and field, and nothing is written.
+
+    `names_optional` is for statutory returns (SSDA903, CIN census), which carry no names by design:
+    such a record is stored without a name (never a placeholder) and links on its identifiers."""
     agencies, today, received = _agencies(), now().date(), now()
     errors: dict[str, str] = {}
     for index, rec in enumerate(records, start=1):
-        errors.update(_validate_record(f"row {index}", rec, agencies, today))
+        errors.update(_validate_record(f"row {index}", rec, agencies, today, names_optional=names_optional))
     if errors:
         raise ValidationFailed(errors)
 
@@ -184,7 +215,7 @@ def source_records_collect(
                 agency=agencies[rec.agency_code],
                 source_system=rec.source_system,
                 source_key=rec.source_key,
-                source_reference=f"{source_reference} row {index}",
+                source_reference=rec.source_reference or f"{source_reference} row {index}",
                 given_name=rec.given_name.strip(),
                 family_name=rec.family_name.strip(),
                 dob=rec.dob,
@@ -218,6 +249,119 @@ def source_records_collect(
         details={"records": len(rows), "new_persons": len(new_person_ids)},
     )
     return rows
+
+
+# Fields `source_records_update` may set (RecordIn names; "address" is line1 + town + postcode).
+UPDATABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "dob",
+    "sex",
+    "gender",
+    "ethnicity",
+    "address",
+    "postcode",
+    "upn",
+    "nhs_number",
+    "la_child_id",
+    "police_id",
+)
+
+
+@dataclass
+class RecordUpdate:
+    """New values for the `fields` of one stored record (its other fields are left alone)."""
+
+    record_id: int
+    record: RecordIn
+    fields: frozenset[str]
+
+
+@transaction.atomic
+def source_records_update(
+    *,
+    updates: Sequence[RecordUpdate],
+    source_reference: str,
+    system_actor: str = "",
+    viewer=None,
+    names_optional: bool = False,
+) -> int:
+    """Correct stored records from a newer copy of the agency's data: set the given fields, recompute
+    the search keys, refresh the people's display fields, and write one audit row (DPA 2018 s62
+    "alteration"). All or nothing. A record keeps its person: moving a record to another person is
+    identity resolution's decision (merge/split), not a field correction."""
+    agencies, today = _agencies(), now().date()
+    errors: dict[str, str] = {}
+    for index, upd in enumerate(updates, start=1):
+        unknown = set(upd.fields) - set(UPDATABLE_FIELDS)
+        if unknown:
+            errors[f"row {index} fields"] = f"cannot update {', '.join(sorted(unknown))}"
+        # A file that does not carry names (a statutory return) never blanks stored names.
+        optional = names_optional or not ({"given_name", "family_name"} & set(upd.fields))
+        errors.update(_validate_record(f"row {index}", upd.record, agencies, today, names_optional=optional))
+    if errors:
+        raise ValidationFailed(errors)
+    stored = SourceRecord.objects.in_bulk([u.record_id for u in updates])
+    missing = [u.record_id for u in updates if u.record_id not in stored]
+    if missing:
+        raise ValidationFailed({"record": f"no stored record with id {missing[0]}"})
+    addresses = _addresses_for([u.record for u in updates if "address" in u.fields])
+    changed_fields: Counter[str] = Counter()
+    rows: list[SourceRecord] = []
+    changed_at = now()
+    for index, upd in enumerate(updates, start=1):
+        row, rec = stored[upd.record_id], upd.record
+        row.updated_at = changed_at
+        for name in upd.fields:
+            changed_fields[name] += 1
+            if name == "address":
+                row.address = (
+                    addresses.get((rec.address["line1"].strip(), normalise_postcode(rec.address["postcode"])))
+                    if rec.address
+                    else None
+                )
+            elif name == "postcode":
+                row.postcode = normalise_postcode(rec.postcode) if rec.postcode else ""
+            elif name in ("given_name", "family_name"):
+                setattr(row, name, getattr(rec, name).strip())
+            elif name == "sex":
+                row.sex = rec.sex or "U"
+            elif name == "ethnicity":
+                row.ethnicity = rec.ethnicity or ""
+            else:
+                setattr(row, name, getattr(rec, name))
+        row.given_key = given_key(row.given_name)
+        row.family_key, row.family_key_alt = family_keys(row.family_name)
+        row.source_reference = rec.source_reference or f"{source_reference} row {index}"
+        row.received_at = rec.received_at or changed_at  # this version of the record arrived now
+        rows.append(row)
+    if rows:
+        SourceRecord.objects.bulk_update(
+            rows,
+            [
+                *(f for f in UPDATABLE_FIELDS if f != "address"),
+                "address",
+                "given_key",
+                "family_key",
+                "family_key_alt",
+                "source_reference",
+                "received_at",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+    people_refresh_display({r.person_id for r in rows})
+    audit_record(
+        code=AuditCode.RECORDS_UPDATED,
+        viewer=viewer,
+        system_actor=system_actor,
+        subjects={r.person_id for r in rows if r.person_id},
+        object_type="source_record_batch",
+        object_id=source_reference,
+        justification="Correction of agency records from the agency's newer data (DPA 2018 s62)",
+        details={"records": len(rows), "fields": dict(sorted(changed_fields.items()))},
+    )
+    return len(rows)
 
 
 def _link_deterministically(rows: list[SourceRecord]) -> set:
@@ -271,14 +415,15 @@ def people_refresh_display(person_ids: Iterable) -> None:
             by_person.setdefault(row[0], []).append(row[1:])
         updates = []
         for person_id, rows in by_person.items():
-            names = Counter(f"{g} {f}".strip() for g, f, *_ in rows)
+            # A record without names (a statutory return) says nothing about the name.
+            names = Counter(name for g, f, *_ in rows if (name := f"{g} {f}".strip()))
             dobs = Counter(r[2] for r in rows if r[2])
             sexes = [r[3] for r in rows if r[3] and r[3] != "U"]
             districts = [r[4] for r in rows if r[4]]
             # most_common keeps first-seen order among ties, and rows run newest first.
             updates.append(
                 (
-                    names.most_common(1)[0][0],
+                    names.most_common(1)[0][0] if names else "",
                     dobs.most_common(1)[0][0] if dobs else None,
                     sexes[0] if sexes else "U",
                     districts[0] if districts else "",
@@ -329,11 +474,12 @@ def timeline_items_collect(
             purpose=item.purpose,
             handling_code=item.handling_code,
             item_type=item.item_type,
-            source_reference=f"{source_reference} row {index}",
+            source_reference=item.source_reference or f"{source_reference} row {index}",
             occurred_at=item.occurred_at,
             recorded_at=recorded,
             summary=item.summary[:300],
             details=item.details,
+            event_key=item.event_key,
         )
         for index, item in enumerate(items, start=1)
     ]
@@ -345,6 +491,76 @@ def timeline_items_collect(
         object_type="timeline_item_batch",
         object_id=source_reference,
         justification="Collection of agency events for safeguarding (DPA 2018 s62)",
+        details={"items": len(rows), "by_type": dict(sorted(Counter(r.item_type for r in rows).items()))},
+    )
+    return len(rows)
+
+
+@transaction.atomic
+def timeline_items_update(
+    *,
+    updates: Sequence[tuple[int, ItemIn]],
+    source_reference: str,
+    system_actor: str = "",
+    viewer=None,
+) -> int:
+    """Correct stored timeline items (by id) from a newer copy of the source: when, summary, details,
+    purpose, handling code and the record they belong to. Controller and type never change (they
+    identify the item with its event key). All or nothing; one audit row (DPA 2018 s62 "alteration")."""
+    agencies = _agencies()
+    records = _records_by_key({item.record_key for _, item in updates})
+    stored = TimelineItem.objects.in_bulk([item_id for item_id, _ in updates])
+    errors: dict[str, str] = {}
+    for index, (item_id, item) in enumerate(updates, start=1):
+        errors.update(_validate_item(f"row {index}", item, agencies))
+        if item.record_key not in records:
+            errors[f"row {index} record"] = f"no record {'/'.join(item.record_key)} has been collected"
+        row = stored.get(item_id)
+        if row is None:
+            errors[f"row {index} item"] = f"no stored item with id {item_id}"
+        elif item.controller_code in agencies and (row.controller_id, row.item_type) != (
+            agencies[item.controller_code].pk,
+            item.item_type,
+        ):
+            errors[f"row {index} item"] = "controller and item type cannot change"
+    if errors:
+        raise ValidationFailed(errors)
+    rows: list[TimelineItem] = []
+    changed_at = now()
+    for index, (item_id, item) in enumerate(updates, start=1):
+        row = stored[item_id]
+        row.updated_at = changed_at
+        row.source_record_id, row.person_id = records[item.record_key]
+        row.purpose, row.handling_code = item.purpose, item.handling_code
+        row.occurred_at, row.summary, row.details = item.occurred_at, item.summary[:300], item.details
+        row.event_key = item.event_key if item.event_key is not None else row.event_key
+        row.source_reference = item.source_reference or f"{source_reference} row {index}"
+        rows.append(row)
+    if rows:
+        TimelineItem.objects.bulk_update(
+            rows,
+            [
+                "source_record",
+                "person",
+                "purpose",
+                "handling_code",
+                "occurred_at",
+                "summary",
+                "details",
+                "event_key",
+                "source_reference",
+                "updated_at",
+            ],
+            batch_size=500,
+        )
+    audit_record(
+        code=AuditCode.ITEMS_UPDATED,
+        viewer=viewer,
+        system_actor=system_actor,
+        subjects={r.person_id for r in rows},
+        object_type="timeline_item_batch",
+        object_id=source_reference,
+        justification="Correction of agency events from the agency's newer data (DPA 2018 s62)",
         details={"items": len(rows), "by_type": dict(sorted(Counter(r.item_type for r in rows).items()))},
     )
     return len(rows)

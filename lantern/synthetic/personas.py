@@ -16,6 +16,7 @@ TEAMS = [
     ("LCC-CFS", "Missing children team", False),
     ("LCC-CFS", "Information governance", False),
     ("LCC-CFS", "Digital services", False),
+    ("LCC-CFS", "Data quality team", False),
     ("LEICS-POLICE", "Exploitation hub (police)", True),
     ("LEICS-POLICE", "Intelligence unit", False),
     ("SCHOOL", "Safeguarding team", False),  # the first secondary school in the county
@@ -68,13 +69,19 @@ PERSONAS = [
         "chris",
         "Chris Walker",
         (("LCC-CFS", "Exploitation hub (social care)", "team_manager"),),
-        "team manager of the social care hub team: reviews the team's break-glass access",
+        "team manager of the social care hub team: reviews the team's break-glass access and possible record matches",
     ),
     Persona(
         "morgan",
         "Morgan Price",
         (("LCC-CFS", "Information governance", "dpo"),),
         "data protection officer: who accessed a child, what a user accessed, tamper check; no case records",
+    ),
+    Persona(
+        "sam",
+        "Sam Okafor",
+        (("LCC-CFS", "Data quality team", "data_officer"),),
+        "data officer: loads agency files and resolves possible record matches in the review queue",
     ),
     Persona(
         "admin",

@@ -72,3 +72,31 @@ def test_wrong_password_shows_an_error_summary(live_lantern, page):
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Sign in").click()
     assert "There is a problem" in page.locator(".govuk-error-summary").inner_text()
+
+
+def test_a_reviewer_resolves_a_queued_pair_and_the_person_page_reflects_it(live_lantern, page):
+    """Chris (team manager, children's social care) decides that a queued pair are different
+    people; the child's page then lists one record fewer."""
+    pair_id, person_id = live_lantern.shell(
+        "from lantern.linkage.models import ReviewPair;"
+        "from django.db.models import F;"
+        "p = ReviewPair.objects.filter(decision='', record_l__agency__code='LCC-CFS',"
+        " record_l__person=F('record_r__person')).exclude(record_r__agency__agency_type='regional_partner')"
+        ".order_by('id').first();"
+        "print(p.pk, p.record_l.person_id, sep='|')"
+    ).split("|")
+    base = live_lantern.base_url
+    _sign_in(page, base, "chris")
+    page.goto(f"{base}/people/{person_id}/")
+    linked = re.compile(r"^Linked records \((\d+)")
+    records_before = int(linked.match(page.get_by_role("heading", name=linked).inner_text()).group(1))
+    page.get_by_role("link", name="Review matches").click()
+    page.get_by_test_id("review-queue").get_by_role("link", name=f"Review pair {pair_id}", exact=True).click()
+    page.get_by_test_id("waterfall").wait_for()
+    page.get_by_label("Different people").check()
+    page.get_by_label("Reason").fill("Different children: confirmed with the school office")
+    page.get_by_role("button", name="Record decision").click()
+    assert "Decision recorded and applied" in page.locator(".govuk-notification-banner").inner_text()
+    page.goto(f"{base}/people/{person_id}/")
+    records_after = int(linked.match(page.get_by_role("heading", name=linked).inner_text()).group(1))
+    assert records_after == records_before - 1
