@@ -170,11 +170,27 @@ def _apply_assignment(
     for record, old, _new in assignment.moves:
         if old is not None:
             moved_by_old[old].append(int(record))
-    for old, survivor in assignment.retired.items():
-        survivor_id = resolve(survivor)
-        Person.objects.filter(pk=old).update(merged_into_id=survivor_id)
-        Relationship.objects.filter(person_id=old).update(person_id=survivor_id)
-        BreakGlassGrant.objects.filter(person_id=old).update(person_id=survivor_id)
+    survivor_of = {old: resolve(survivor) for old, survivor in assignment.retired.items()}
+    prep = Person._meta.pk.get_db_prep_value
+    person_table = connection.ops.quote_name(Person._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {person_table} SET merged_into_id = %s WHERE id = %s",  # noqa: S608 — model's table; values bound
+            [(prep(new, connection), prep(old, connection)) for old, new in survivor_of.items()],
+        )
+    # Allocations and break-glass grants follow the child; only the few retired persons holding one are touched.
+    retired_ids = list(survivor_of)
+    for model in (Relationship, BreakGlassGrant):
+        holders = {
+            person
+            for start in range(0, len(retired_ids), _CHUNK)
+            for person in model.objects.filter(person_id__in=retired_ids[start : start + _CHUNK]).values_list(
+                "person_id", flat=True
+            )
+        }
+        for old in holders:
+            model.objects.filter(person_id=old).update(person_id=survivor_of[old])
+    for old, survivor_id in survivor_of.items():
         changes.append(
             IdentityChange(
                 kind=IdentityChange.Kind.MERGE,
