@@ -44,8 +44,22 @@ class ReviewPair(TimestampedModel):
     run = models.ForeignKey(
         LinkageRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_pairs"
     )
+
+    class Queued(models.TextChoices):
+        PROBABILITY_BAND = (
+            "probability_band",
+            "The model was unsure (match probability between the review thresholds)",
+        )
+        GUARD_REFUSED = (
+            "guard_refused",
+            "A safeguard refused the merge (different identifiers or clearly different forenames)",
+        )
+        BRIDGE_CUT = "bridge_cut", "A weak link between two groups of records was cut"
+        REVIEWER = "reviewer", "Recorded by a reviewer"
+
     match_probability = models.FloatField()
     match_weight = models.FloatField()
+    queued_because = models.CharField(max_length=20, choices=Queued.choices, default=Queued.REVIEWER)
     explanation = models.JSONField(default=list, help_text="Per-field contributions (waterfall).")
     decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
     decided_by = models.ForeignKey(

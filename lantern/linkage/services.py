@@ -229,10 +229,13 @@ def _queue_for_review(review_pairs: Any, scored: Any, run: LinkageRun, model: An
     each comparison's level)."""
     from lantern.analytics.linkage import explain_pair
 
-    wanted = {
-        frozenset((str(a), str(b)))
-        for a, b in zip(review_pairs["unique_id_l"], review_pairs["unique_id_r"], strict=True)
+    because = {
+        frozenset((str(a), str(b))): str(reason)
+        for a, b, reason in zip(
+            review_pairs["unique_id_l"], review_pairs["unique_id_r"], review_pairs["reason"], strict=True
+        )
     }
+    wanted = set(because)
     full_rows = {
         key: row
         for row in scored.to_dict("records")
@@ -252,6 +255,9 @@ def _queue_for_review(review_pairs: Any, scored: Any, run: LinkageRun, model: An
                 run=run,
                 match_probability=float(pair["match_probability"]),
                 match_weight=float(pair.get("match_weight") or 0.0),
+                queued_because=because[key]
+                if because[key] in ReviewPair.Queued.values
+                else "probability_band",
                 explanation=_jsonable(explain_pair(pair, model, include_values=False))
                 if "gamma_given_name" in pair
                 else [],

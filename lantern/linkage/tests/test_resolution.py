@@ -133,3 +133,12 @@ def test_old_person_ids_lead_to_the_survivor(loaded):
     retired = Person.objects.filter(merged_into__isnull=False).first()
     assert retired is not None
     assert person_resolve_id(retired.pk) == retired.merged_into_id
+
+
+def test_queued_pairs_say_why_they_were_queued_and_carry_no_values_in_their_explanation(loaded):
+    pairs = list(ReviewPair.objects.all())
+    assert pairs, "the tiny county leaves some pairs for review"
+    assert {p.queued_because for p in pairs} <= {"probability_band", "guard_refused", "bridge_cut"}
+    for pair in pairs:
+        for row in pair.explanation:
+            assert not {"value_l", "value_r"} & set(row), "explanations must not copy personal data"
