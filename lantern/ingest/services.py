@@ -63,6 +63,7 @@ from lantern.ingest.formats.base import (
     fmt_datetime,
     write_quarantine,
 )
+from lantern.linkage.tasks import link_new_records_task
 from lantern.people.keys import normalise_postcode
 from lantern.people.models import SourceRecord, TimelineItem
 from lantern.people.services import (
@@ -952,18 +953,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> None:
-    """Write the plan through the people services (the caller holds the transaction)."""
+def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> list[int]:
+    """Write the plan through the people services (the caller holds the transaction). Returns the
+    ids of the records it created, for identity resolution once the transaction commits."""
     reference = f"import {batch.pk}"
     statutory = FORMATS[batch.format_code].statutory
     new_records = [p for p in plan.records.values() if p.status == "new"]
+    created: list[int] = []
     if new_records:
-        source_records_collect(
-            records=[_record_in(batch, p.key, p.part, p.ref) for p in new_records],
-            source_reference=reference,
-            viewer=viewer,
-            names_optional=statutory,
-        )
+        created = [
+            row.pk
+            for row in source_records_collect(
+                records=[_record_in(batch, p.key, p.part, p.ref) for p in new_records],
+                source_reference=reference,
+                viewer=viewer,
+                names_optional=statutory,
+            )
+        ]
     updates = [p for p in plan.records.values() if p.status == "updated"]
     if updates:
         source_records_update(
@@ -998,6 +1004,7 @@ def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> None:
             source_reference=reference,
             viewer=viewer,
         )
+    return created
 
 
 def import_batch_commit(
@@ -1039,7 +1046,9 @@ def import_batch_commit(
             if locked.status == ImportBatch.Status.COMMITTED:  # another worker got there first
                 return locked
             plan = _diff(batch, staged)
-            _apply(batch, plan, viewer)
+            created = _apply(batch, plan, viewer)
+            if created:  # identity resolution of the new records, once they are committed
+                transaction.on_commit(lambda: link_new_records_task.enqueue(created, viewer.membership.pk))
             counts = plan.counts()
             audit_record(
                 code=AuditCode.IMPORT_COMMITTED,

@@ -348,3 +348,25 @@ def test_a_903_episodes_file_checks_against_children_already_committed(county_fi
     later = check(county_files, officers, episodes)
     assert later.counts["rejected"] == 0 and later.counts["events"]["new"] >= 1
     assert later.options["collection_year"] == int(header.split("_")[1][:4]) + 1
+
+
+def test_a_commit_hands_its_new_records_to_identity_resolution_once_committed(
+    county_files, officers, monkeypatch, django_capture_on_commit_callbacks
+):
+    from types import SimpleNamespace
+
+    queued = []  # the task queue is a process boundary: record what would be enqueued
+    fake_task = SimpleNamespace(enqueue=lambda ids, membership: queued.append((ids, membership)))
+    monkeypatch.setattr("lantern.ingest.services.link_new_records_task", fake_task)
+    rel = next(r for r in ordered(county_files) if r.startswith("health/"))
+    batch = check(county_files, officers, rel)
+    with django_capture_on_commit_callbacks(execute=True):
+        import_batch_commit(batch, viewer=officers.viewer(uploader(rel)))
+    assert len(queued) == 1
+    ids, _membership = queued[0]
+    assert set(ids) == set(
+        SourceRecord.objects.filter(source_reference__startswith=f"import {batch.pk}").values_list(
+            "pk", flat=True
+        )
+    )
+    assert ids

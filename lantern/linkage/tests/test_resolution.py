@@ -142,3 +142,55 @@ def test_queued_pairs_say_why_they_were_queued_and_carry_no_values_in_their_expl
     for pair in pairs:
         for row in pair.explanation:
             assert not {"value_l", "value_r"} & set(row), "explanations must not copy personal data"
+
+
+def test_incremental_linking_attaches_a_new_record_and_touches_no_one_else(loaded):
+    from lantern.linkage.services import linkage_link_new
+
+    child = (
+        SourceRecord.objects.filter(dob__isnull=False, agency__agency_type="education").order_by("id").first()
+    )
+    before = _person_of_record()
+    rows = source_records_collect(
+        records=[
+            RecordIn(
+                "UHL-NHS",
+                "ED-SYSTEM",
+                "INC-1",
+                child.given_name,
+                child.family_name,
+                child.dob,
+                child.sex,
+                postcode=child.postcode,
+            ),
+            RecordIn(
+                "UHL-NHS",
+                "ED-SYSTEM",
+                "INC-2",
+                "Zephyrine",
+                "Quillfeather",
+                dt.date(2011, 7, 9),
+                "F",
+                postcode="LE11 9ZZ",
+            ),
+        ],
+        source_reference="test incremental",
+        system_actor="test",
+    )
+    run = linkage_link_new(record_ids=[r.pk for r in rows], system_actor="test")
+    after = _person_of_record()
+    assert (
+        after[("UHL-NHS", "ED-SYSTEM", "INC-1")]
+        == before[(child.agency.code, child.source_system, child.source_key)]
+    )
+    stranger = after[("UHL-NHS", "ED-SYSTEM", "INC-2")]
+    assert SourceRecord.objects.filter(person_id=stranger).count() == 1
+    assert {key for key in before if before[key] != after[key]} == set()
+    assert run.kind == "incremental" and run.stats["new_records"] == 2
+
+
+def test_incremental_linking_without_a_model_does_nothing(db, settings, tmp_path):
+    from lantern.linkage.services import linkage_link_new
+
+    settings.DATA_DIR = tmp_path
+    assert linkage_link_new(record_ids=[1, 2], system_actor="test") is None
