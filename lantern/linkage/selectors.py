@@ -23,7 +23,7 @@ from .models import ReviewPair
 PAGE_SIZE = 25
 
 
-def _require_reviewer(viewer: Viewer) -> None:
+def require_reviewer(viewer: Viewer) -> None:
     if not viewer.can(Cap.LINKAGE_REVIEW):
         raise AccessDenied("Your role does not include resolving record matches.")
 
@@ -31,7 +31,7 @@ def _require_reviewer(viewer: Viewer) -> None:
 def review_queue(*, viewer: Viewer, page: int = 1) -> Page:
     """Undecided pairs, and decided pairs flagged by later evidence, most likely matches first.
     Lists agencies and scores only (no personal data)."""
-    _require_reviewer(viewer)
+    require_reviewer(viewer)
     pairs = (
         ReviewPair.objects.filter(Q(decision="") | ~Q(conflict=""))
         .select_related("record_l__agency", "record_r__agency")
@@ -62,7 +62,7 @@ class PairView:
 
 
 def review_pair_get(*, viewer: Viewer, pair_id: int) -> PairView:
-    _require_reviewer(viewer)
+    require_reviewer(viewer)
     pair = (
         ReviewPair.objects.select_related(
             "record_l__agency", "record_l__address", "record_r__agency", "record_r__address"

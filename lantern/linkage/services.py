@@ -15,16 +15,16 @@ from django.db.models import OuterRef, Subquery
 
 from lantern.access.models import BreakGlassGrant, Relationship
 from lantern.access.policy import Viewer
-from lantern.access.roles import Cap
 from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
-from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.exceptions import ValidationFailed
 from lantern.core.timeutils import now
 from lantern.people.models import Person, PersonCategory, SourceRecord, TimelineItem
 from lantern.people.services import people_refresh_display
 
 from .assign import Assignment, NewPerson, assign_persons
 from .models import IdentityChange, LinkageRun, ReviewPair
+from .selectors import require_reviewer
 
 # Pairs at or above THRESHOLD join a person; pairs between REVIEW_LOWER and THRESHOLD go to review.
 THRESHOLD = 0.95
@@ -364,11 +364,6 @@ def _best_probability(pairs: Any) -> dict[str, float]:
 # --- reviewers' decisions, manual merge and split ----------------------------------------------
 
 
-def _require_reviewer(viewer: Viewer) -> None:
-    if not viewer.can(Cap.LINKAGE_REVIEW):
-        raise AccessDenied("Your role does not include resolving record matches.")
-
-
 def _relink(clusters: dict[str, list[str]], actor: Viewer, run: LinkageRun | None = None) -> dict[str, int]:
     records = [r for members in clusters.values() for r in members]
     current = {
@@ -404,7 +399,7 @@ def _remember(left: int, right: int, decision: str, reason: str, actor: Viewer) 
 @transaction.atomic
 def persons_merge(*, viewer: Viewer, person_ids: list, reason: str) -> Person:
     """Merge persons a reviewer knows to be one: the oldest id survives, the others point to it."""
-    _require_reviewer(viewer)
+    require_reviewer(viewer)
     if not reason.strip():
         raise ValidationFailed({"reason": "Enter why these are the same person"})
     records = list(SourceRecord.objects.filter(person_id__in=person_ids).values_list("pk", "person_id"))
@@ -431,7 +426,7 @@ def persons_merge(*, viewer: Viewer, person_ids: list, reason: str) -> Person:
 @transaction.atomic
 def person_split(*, viewer: Viewer, person_id, record_ids: list[int], reason: str) -> Person:
     """Move some of a person's records to a new person; later runs keep them apart."""
-    _require_reviewer(viewer)
+    require_reviewer(viewer)
     if not reason.strip():
         raise ValidationFailed({"reason": "Enter why these records are a different person"})
     all_records = [
@@ -464,7 +459,7 @@ def person_split(*, viewer: Viewer, person_id, record_ids: list[int], reason: st
 def review_pair_decide(*, viewer: Viewer, pair: ReviewPair, decision: str, reason: str) -> ReviewPair:
     """Record a reviewer's decision and apply it now: 'same' merges the two people, 'different'
     splits the right-hand record off if they are one person. 'Unsure' changes nothing."""
-    _require_reviewer(viewer)
+    require_reviewer(viewer)
     if decision not in ReviewPair.Decision.values:
         raise ValidationFailed({"decision": "Choose same person, different people or unsure"})
     if decision != ReviewPair.Decision.UNSURE and not reason.strip():
