@@ -236,10 +236,14 @@ def _queue_for_review(review_pairs: Any, scored: Any, run: LinkageRun, model: An
         )
     }
     wanted = set(because)
+    # Select the few queued rows before converting: the scored frame holds every candidate pair.
+    queued = [
+        frozenset((str(a), str(b))) in wanted
+        for a, b in zip(scored["unique_id_l"], scored["unique_id_r"], strict=True)
+    ]
     full_rows = {
-        key: row
-        for row in scored.to_dict("records")
-        if (key := frozenset((str(row["unique_id_l"]), str(row["unique_id_r"])))) in wanted
+        frozenset((str(row["unique_id_l"]), str(row["unique_id_r"]))): row
+        for row in scored[queued].to_dict("records")
     }
     existing = set(ReviewPair.objects.values_list("record_l_id", "record_r_id"))
     new = []
