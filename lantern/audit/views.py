@@ -12,6 +12,7 @@ from lantern.access.roles import Cap
 from lantern.access.selectors import break_glass_pending
 from lantern.access.services import break_glass_review
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.http import page_number
 from lantern.people.selectors import SearchQuery, person_lookup_for_audit
 
 from .codes import AuditCode
@@ -19,13 +20,6 @@ from .forms import SubjectLookupForm
 from .selectors import audit_for_person, audit_for_user, users_for_audit
 from .services import audit_record
 from .verify import audit_chain_verify
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @viewer_required(Cap.AUDIT_READ)
@@ -50,7 +44,7 @@ def audit_home_view(request):
 
 @viewer_required(Cap.AUDIT_READ)
 def audit_person_view(request, person_id: uuid.UUID):
-    result = audit_for_person(viewer=request.viewer, person_id=person_id, page=_page_number(request))
+    result = audit_for_person(viewer=request.viewer, person_id=person_id, page=page_number(request))
     return render(request, "audit/person.html", {"result": result, "person_id": person_id})
 
 
@@ -65,7 +59,7 @@ def audit_users_view(request):
 @viewer_required(Cap.AUDIT_READ)
 def audit_user_view(request, user_id: int):
     try:
-        user, result = audit_for_user(viewer=request.viewer, user_id=user_id, page=_page_number(request))
+        user, result = audit_for_user(viewer=request.viewer, user_id=user_id, page=page_number(request))
     except AccessDenied as error:
         raise PermissionDenied(str(error)) from error
     return render(request, "audit/user.html", {"result": result, "subject_user": user})

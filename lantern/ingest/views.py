@@ -8,18 +8,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lantern.access.decorators import viewer_required
 from lantern.access.roles import Cap
 from lantern.core.exceptions import ValidationFailed
+from lantern.core.http import page_number
 
 from .forms import ImportUploadForm
 from .models import ImportBatch
 from .selectors import import_batch_detail, import_batch_get, import_batches_list, import_quarantine_report
 from .services import FORMATS, import_batch_create, import_batch_queue, read_progress
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 def _batch_or_404(request, batch_id: uuid.UUID) -> ImportBatch:
@@ -31,7 +25,7 @@ def _batch_or_404(request, batch_id: uuid.UUID) -> ImportBatch:
 
 @viewer_required(Cap.IMPORT)
 def batch_list_view(request):
-    batches = import_batches_list(viewer=request.viewer, page=_page_number(request))
+    batches = import_batches_list(viewer=request.viewer, page=page_number(request))
     return render(request, "ingest/list.html", {"batches": batches, "formats": FORMATS})
 
 
@@ -65,7 +59,7 @@ def upload_view(request):
 def batch_view(request, batch_id: uuid.UUID):
     try:
         batch, rejected = import_batch_detail(
-            viewer=request.viewer, batch_id=batch_id, page=_page_number(request)
+            viewer=request.viewer, batch_id=batch_id, page=page_number(request)
         )
     except ImportBatch.DoesNotExist:
         raise Http404("No such import") from None

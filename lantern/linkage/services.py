@@ -5,7 +5,8 @@ uncertain pairs for clerical review, and records and audits every merge, split a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,10 +115,11 @@ def _apply_decisions(pairs: Any) -> Any:
     return pairs
 
 
-def _age_rank() -> dict:
+def _age_rank(person_ids: set | None = None) -> dict:
+    """Persons ranked by creation (lower is older), to break ties towards the older id."""
+    people = Person.objects.all() if person_ids is None else Person.objects.filter(pk__in=person_ids)
     return {
-        pk: rank
-        for rank, pk in enumerate(Person.objects.order_by("created_at", "id").values_list("pk", flat=True))
+        pk: rank for rank, pk in enumerate(people.order_by("created_at", "id").values_list("pk", flat=True))
     }
 
 
@@ -306,7 +308,7 @@ def linkage_run_full(
             progress(stage, 0, 0)
 
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.FULL)
-    try:
+    with _failure_recorded(run):
         tick("reading records")
         frame = records_frame(SourceRecord.objects.values_list(*_FRAME_FIELDS).iterator(chunk_size=5_000))
         path = model_path()
@@ -322,36 +324,76 @@ def linkage_run_full(
         pairs = _apply_decisions(scored)
         tick("clustering")
         result = cluster_pairs(pairs, frame, ClusterSettings(threshold=THRESHOLD, review_lower=REVIEW_LOWER))
-        confidence = _best_probability(pairs)
-        clusters: dict[str, list[str]] = defaultdict(list)
-        for record, cluster in result.cluster_of().items():
-            clusters[cluster].append(record)
         current = {str(pk): person for pk, person in SourceRecord.objects.values_list("pk", "person_id")}
         tick("writing")
-        with transaction.atomic():
-            assignment = assign_persons(clusters, current, _age_rank())
-            stats = _apply_assignment(assignment, confidence, run, actor)
-            stats["review_pairs_queued"] = _queue_for_review(result.review_pairs, scored, run, model)
-            stats["decisions_flagged"] = flag_contradicted_decisions()
-            stats.update(records=len(frame), pairs_scored=len(pairs), guard_actions=len(result.guard_actions))
-            run.status, run.finished_at, run.stats = LinkageRun.Status.SUCCEEDED, now(), stats
-            run.model_version = getattr(model, "model_version", "")
-            run.save()
-            audit_record(
-                code=AuditCode.RECORD_LINKED,
-                viewer=actor,
-                system_actor=system_actor,
-                object_type="linkage_run",
-                object_id=run.pk,
-                justification="Identity resolution (combination of records, DPA 2018 s62)",
-                details=stats,
-            )
+        _commit_run(
+            run,
+            result=result,
+            scored=scored,
+            pairs=pairs,
+            current=current,
+            age_rank=_age_rank(),
+            model=model,
+            actor=actor,
+            system_actor=system_actor,
+            justification="Identity resolution (combination of records, DPA 2018 s62)",
+            extra={
+                "records": len(frame),
+                "pairs_scored": len(pairs),
+                "guard_actions": len(result.guard_actions),
+            },
+        )
+    return run
+
+
+def _commit_run(
+    run: LinkageRun,
+    *,
+    result: Any,
+    scored: Any,
+    pairs: Any,
+    current: dict[str, Any],
+    age_rank: dict,
+    model: Any,
+    actor: Viewer | None,
+    system_actor: str,
+    justification: str,
+    extra: dict[str, int],
+) -> None:
+    """Turn a clustering into persons, queue its review pairs and record the run, in one transaction."""
+    clusters: dict[str, list[str]] = defaultdict(list)
+    for record, cluster in result.cluster_of().items():
+        clusters[cluster].append(record)
+    with transaction.atomic():
+        assignment = assign_persons(clusters, current, age_rank)
+        stats = _apply_assignment(assignment, _best_probability(pairs), run, actor)
+        stats["review_pairs_queued"] = _queue_for_review(result.review_pairs, scored, run, model)
+        stats["decisions_flagged"] = flag_contradicted_decisions()
+        stats.update(extra)
+        run.status, run.finished_at, run.stats = LinkageRun.Status.SUCCEEDED, now(), stats
+        run.model_version = getattr(model, "model_version", "")
+        run.save()
+        audit_record(
+            code=AuditCode.RECORD_LINKED,
+            viewer=actor,
+            system_actor=system_actor,
+            object_type="linkage_run",
+            object_id=run.pk,
+            justification=justification,
+            details=stats,
+        )
+
+
+@contextmanager
+def _failure_recorded(run: LinkageRun) -> Iterator[None]:
+    """A failed run changes no person (the writes are one transaction) and says why on the run."""
+    try:
+        yield
     except Exception as error:
         LinkageRun.objects.filter(pk=run.pk).update(
             status=LinkageRun.Status.FAILED, finished_at=now(), error=str(error)[:2000]
         )
         raise
-    return run
 
 
 def _best_probability(pairs: Any) -> dict[str, float]:
@@ -374,15 +416,8 @@ def _relink(clusters: dict[str, list[str]], actor: Viewer, run: LinkageRun | Non
         str(pk): person
         for pk, person in SourceRecord.objects.filter(pk__in=records).values_list("pk", "person_id")
     }
-    assignment = assign_persons(clusters, current, _age_rank_of(set(current.values())))
+    assignment = assign_persons(clusters, current, _age_rank(set(current.values())))
     return _apply_assignment(assignment, {}, run, actor, method="manual")
-
-
-def _age_rank_of(person_ids: set) -> dict:
-    ordered = (
-        Person.objects.filter(pk__in=person_ids).order_by("created_at", "id").values_list("pk", flat=True)
-    )
-    return {pk: rank for rank, pk in enumerate(ordered)}
 
 
 def _record_pair(left: int, right: int) -> tuple[int, int]:
@@ -534,7 +569,7 @@ def linkage_link_new(
     if not record_ids or not model_path().exists():
         return None
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.INCREMENTAL)
-    try:
+    with _failure_recorded(run):
         model = load_model(model_path())
         new_frame = records_frame(SourceRecord.objects.filter(pk__in=record_ids).values_list(*_FRAME_FIELDS))
         existing_frame = records_frame(
@@ -578,37 +613,27 @@ def linkage_link_new(
             local_frame,
             ClusterSettings(threshold=THRESHOLD, review_lower=REVIEW_LOWER),
         )
-        clusters: dict[str, list[str]] = defaultdict(list)
-        for record, cluster in result.cluster_of().items():
-            clusters[cluster].append(record)
         current = {
             str(pk): person
             for pk, person in SourceRecord.objects.filter(pk__in=[int(r) for r in local_ids]).values_list(
                 "pk", "person_id"
             )
         }
-        with transaction.atomic():
-            assignment = assign_persons(clusters, current, _age_rank_of(set(current.values())))
-            stats = _apply_assignment(assignment, _best_probability(pairs), run, actor)
-            stats["review_pairs_queued"] = _queue_for_review(result.review_pairs, scored, run, model)
-            stats.update(
-                new_records=len(new_ids), records_considered=len(local_ids), pairs_scored=len(scored)
-            )
-            run.status, run.finished_at, run.stats = LinkageRun.Status.SUCCEEDED, now(), stats
-            run.model_version = getattr(model, "model_version", "")
-            run.save()
-            audit_record(
-                code=AuditCode.RECORD_LINKED,
-                viewer=actor,
-                system_actor=system_actor,
-                object_type="linkage_run",
-                object_id=run.pk,
-                justification="Identity resolution of newly collected records (DPA 2018 s62 combination)",
-                details=stats,
-            )
-    except Exception as error:
-        LinkageRun.objects.filter(pk=run.pk).update(
-            status=LinkageRun.Status.FAILED, finished_at=now(), error=str(error)[:2000]
+        _commit_run(
+            run,
+            result=result,
+            scored=scored,
+            pairs=pairs,
+            current=current,
+            age_rank=_age_rank(set(current.values())),
+            model=model,
+            actor=actor,
+            system_actor=system_actor,
+            justification="Identity resolution of newly collected records (DPA 2018 s62 combination)",
+            extra={
+                "new_records": len(new_ids),
+                "records_considered": len(local_ids),
+                "pairs_scored": len(scored),
+            },
         )
-        raise
     return run

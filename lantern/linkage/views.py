@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from lantern.access.decorators import viewer_required
 from lantern.access.roles import Cap
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.http import page_number
 from lantern.people.selectors import NeedsBreakGlass, person_get
 
 from .forms import DecisionForm, MergeForm, SplitForm
@@ -17,17 +18,12 @@ from .selectors import review_pair_get, review_queue
 from .services import person_split, persons_merge, review_pair_decide
 
 
-def _page(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @viewer_required(Cap.LINKAGE_REVIEW)
 def queue_view(request):
     return render(
-        request, "linkage/queue.html", {"page": review_queue(viewer=request.viewer, page=_page(request))}
+        request,
+        "linkage/queue.html",
+        {"page": review_queue(viewer=request.viewer, page=page_number(request))},
     )
 
 

@@ -118,12 +118,8 @@ def _score(query: SearchQuery, person: Person) -> float:
     return score
 
 
-def person_search(*, viewer: Viewer, query: SearchQuery) -> list[SearchMatch]:
-    """Typo-tolerant search over every agency's records, returning only people the viewer may open,
-    plus (for roles that may break glass) bare matches marked restricted. Writes one audit row."""
-    if not viewer.can(Cap.PERSON_SEARCH):
-        raise AccessDenied("Your role does not include searching for people.")
-    query.validate(viewer.at.date())
+def _candidates(query: SearchQuery) -> list[Person]:
+    """Live people (not merged away) with a record matching the query's keys, before any scoping."""
     candidate_ids = list(
         SourceRecord.objects.filter(_candidate_filter(query), person__isnull=False)
         .values_list("person_id", flat=True)
@@ -131,7 +127,16 @@ def person_search(*, viewer: Viewer, query: SearchQuery) -> list[SearchMatch]:
     )
     # Filter on the primary keys alone: a merged_into condition here led SQLite's planner to scan
     # every person through that index. Merged-away people are dropped in Python instead.
-    people = [p for p in Person.objects.filter(pk__in=candidate_ids) if p.merged_into_id is None]
+    return [p for p in Person.objects.filter(pk__in=candidate_ids) if p.merged_into_id is None]
+
+
+def person_search(*, viewer: Viewer, query: SearchQuery) -> list[SearchMatch]:
+    """Typo-tolerant search over every agency's records, returning only people the viewer may open,
+    plus (for roles that may break glass) bare matches marked restricted. Writes one audit row."""
+    if not viewer.can(Cap.PERSON_SEARCH):
+        raise AccessDenied("Your role does not include searching for people.")
+    query.validate(viewer.at.date())
+    people = _candidates(query)
     permitted = set(
         Person.objects.filter(pk__in=[p.pk for p in people])
         .filter(relationship_q(viewer))
@@ -288,14 +293,7 @@ def person_lookup_for_audit(*, viewer: Viewer, query: SearchQuery) -> list[Perso
     if not viewer.can(Cap.AUDIT_READ):
         raise AccessDenied("Your role does not include reading the audit log.")
     query.validate(viewer.at.date())
-    candidate_ids = (
-        SourceRecord.objects.filter(_candidate_filter(query), person__isnull=False)
-        .values_list("person_id", flat=True)
-        .distinct()[:_MAX_CANDIDATES]
-    )
-    people = sorted(
-        Person.objects.filter(pk__in=list(candidate_ids)), key=lambda p: (-_score(query, p), p.display_name)
-    )[:MAX_RESULTS]
+    people = sorted(_candidates(query), key=lambda p: (-_score(query, p), p.display_name))[:MAX_RESULTS]
     audit_record(
         code=AuditCode.PERSON_SEARCHED,
         viewer=viewer,

@@ -10,6 +10,7 @@ from lantern.access.forms import BreakGlassForm
 from lantern.access.roles import Cap
 from lantern.access.services import break_glass_grant
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.http import page_number
 
 from .forms import PersonSearchForm
 from .selectors import (
@@ -64,11 +65,9 @@ def person_view(request, person_id: uuid.UUID):
 @viewer_required(Cap.PERSON_VIEW)
 def timeline_view(request, person_id: uuid.UUID):
     try:
-        page = int(request.GET.get("page", "1"))
-    except ValueError:
-        page = 1
-    try:
-        person, timeline, withheld = person_timeline(viewer=request.viewer, person_id=person_id, page=page)
+        person, timeline, withheld = person_timeline(
+            viewer=request.viewer, person_id=person_id, page=page_number(request)
+        )
     except NeedsBreakGlass:
         return _refused(request, person_id)
     return render(

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from lantern.core.codelists import codelist
+
 DEMO_PASSWORD = "lantern-demo-2026"
 
 # (agency code, team name, is exploitation hub)
@@ -91,25 +93,9 @@ PERSONAS = [
     ),
 ]
 
-_SAFEGUARDING_TYPES = [
-    "missing_report",
-    "missing_episode_903",
-    "return_home_interview",
-    "school_suspension",
-    "permanent_exclusion",
-    "school_attendance_concern",
-    "ae_attendance",
-    "health_contact",
-    "csc_contact",
-    "csc_referral",
-    "cin_assessment",
-    "lac_episode",
-    "yj_order",
-    "housing_concern",
-    "subject_category",
-    "source_record",
-]
 _LAW_ENFORCEMENT_TYPES = ["arrest", "custody", "stop_search", "police_incident", "intelligence"]
+# Everything else in the item-type code list is safeguarding information.
+_SAFEGUARDING_TYPES = [t for t in codelist("item_type").codes if t not in _LAW_ENFORCEMENT_TYPES]
 
 
 @dataclass(frozen=True)
