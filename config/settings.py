@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "lantern.synthetic",
     "lantern.ingest",
     "lantern.linkage",
+    "lantern.missing",
+    "lantern.referrals",
+    "lantern.alerts",
+    "lantern.screening",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,9 @@ urlpatterns = [
     path("audit/", include("lantern.audit.urls")),
     path("linkage/", include("lantern.linkage.urls")),
     path("imports/", include("lantern.ingest.urls")),
+    path("missing/", include("lantern.missing.urls")),
+    path("front-door/", include("lantern.referrals.urls")),
+    path("queue/", include("lantern.alerts.urls")),
 ]
 
 handler400 = "lantern.core.views.bad_request"

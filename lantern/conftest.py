@@ -68,16 +68,17 @@ def partnership(db) -> Partnership:
         ]
     }
     teams = {
-        name: Team.objects.create(agency=agencies[code], name=name, is_exploitation_hub=hub)
-        for code, name, hub in [
-            ("CSC", "front door", False),
-            ("CSC", "csc hub", True),
-            ("POL", "police hub", True),
-            ("POL", "intel", False),
-            ("SCHA", "school a safeguarding", False),
-            ("SCHB", "school b safeguarding", False),
-            ("CSC", "governance", False),
-            ("CSC", "ict", False),
+        name: Team.objects.create(agency=agencies[code], name=name, is_exploitation_hub=hub, service=service)
+        for code, name, hub, service in [
+            ("CSC", "front door", False, "front_door"),
+            ("CSC", "csc hub", True, ""),
+            ("POL", "police hub", True, ""),
+            ("POL", "intel", False, ""),
+            ("SCHA", "school a safeguarding", False, ""),
+            ("SCHB", "school b safeguarding", False, ""),
+            ("CSC", "governance", False, "governance"),
+            ("CSC", "ict", False, ""),
+            ("CSC", "missing", False, "missing"),
         ]
     }
     users = {
@@ -90,6 +91,7 @@ def partnership(db) -> Partnership:
         )
         for username, team, role in [
             ("frontdoor", "front door", "front_door"),
+            ("coordinator", "missing", "missing_coordinator"),
             ("hubsw", "csc hub", "hub_worker"),
             ("hubpol", "police hub", "hub_worker"),
             ("analyst", "intel", "police_analyst"),
@@ -252,3 +254,13 @@ def hub_allocated_kai(partnership: Partnership) -> Partnership:
         system_actor="test",
     )
     return partnership
+
+
+def sign_in(client, username: str):
+    """Sign a test client in with the password every fixture user has, acting in their first role."""
+    from django.urls import reverse
+
+    client.post(reverse("access:login"), {"username": username, "password": PASSWORD})
+    membership = Membership.objects.filter(user__username=username).first()
+    client.post(reverse("access:choose_role"), {"membership": membership.pk})
+    return client

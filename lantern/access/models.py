@@ -40,6 +40,13 @@ class Team(TimestampedModel):
         default=False,
         help_text="Members of any hub team share a relationship with children allocated to a hub.",
     )
+    service = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=codelist("team_service").choices,
+        help_text="The partnership-wide work this team receives (front door contacts, missing children, "
+        "information governance); alerts and contacts are routed by it.",
+    )
 
     class Meta:
         ordering = ["agency__name", "name"]

@@ -19,6 +19,10 @@ class Cap:
     USERS_MANAGE = "users.manage"
     IMPORT = "ingest.import"
     LINKAGE_REVIEW = "linkage.review"
+    MISSING_RECORD = "missing.record"
+    REFERRAL_DECIDE = "referral.decide"
+    QUEUE_WORK = "queue.work"
+    EXPORT_903 = "ingest.export_903"  # the LA's own SSDA903 return (children looked after)
 
 
 @dataclass(frozen=True)
@@ -38,19 +42,19 @@ ROLES: dict[str, Role] = {
             "front_door",
             "Front door practitioner",
             "First Response / MASH: takes contacts, referrals and missing notifications.",
-            frozenset(_PRACTICE),
+            frozenset(_PRACTICE | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}),
         ),
         Role(
             "hub_worker",
             "Exploitation hub worker",
             "Screens children for exploitation, maps associations, plans and refers.",
-            frozenset(_PRACTICE),
+            frozenset(_PRACTICE | {Cap.MISSING_RECORD, Cap.QUEUE_WORK}),
         ),
         Role(
             "missing_coordinator",
             "Missing children coordinator",
             "Tracks missing episodes and return home interviews.",
-            frozenset(_PRACTICE),
+            frozenset(_PRACTICE | {Cap.MISSING_RECORD, Cap.QUEUE_WORK}),
         ),
         Role(
             "school_dsl",
@@ -68,19 +72,23 @@ ROLES: dict[str, Role] = {
             "team_manager",
             "Team manager",
             "Oversees the team's work and reviews its break-glass accesses.",
-            frozenset(_PRACTICE | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.LINKAGE_REVIEW}),
+            frozenset(
+                _PRACTICE
+                | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.EXPORT_903, Cap.LINKAGE_REVIEW}
+                | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}
+            ),
         ),
         Role(
             "data_officer",
             "Data officer",
             "Loads agency files and feeds, and resolves uncertain record matches.",
-            frozenset({Cap.IMPORT, Cap.LINKAGE_REVIEW}),
+            frozenset({Cap.IMPORT, Cap.EXPORT_903, Cap.LINKAGE_REVIEW}),
         ),
         Role(
             "dpo",
             "Data protection officer",
             "Audits who saw what and why; manages sharing agreements. Does not open case records.",
-            frozenset({Cap.AUDIT_READ, Cap.AUDIT_VERIFY, Cap.ISA_MANAGE}),
+            frozenset({Cap.AUDIT_READ, Cap.AUDIT_VERIFY, Cap.ISA_MANAGE, Cap.QUEUE_WORK}),
         ),
         Role(
             "sysadmin",

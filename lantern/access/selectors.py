@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from lantern.core.timeutils import now
 
-from .models import BreakGlassGrant, Membership, User
+from .models import BreakGlassGrant, Membership, Team, User
 
 
 def memberships_for(user: User) -> QuerySet[Membership]:
@@ -23,3 +23,8 @@ def break_glass_pending() -> QuerySet[BreakGlassGrant]:
 
 def break_glass_active_for(user: User) -> QuerySet[BreakGlassGrant]:
     return BreakGlassGrant.objects.filter(user=user, expires_at__gt=now()).select_related("person")
+
+
+def team_for_service(service: str) -> Team | None:
+    """The team that receives a partnership-wide kind of work (front door, missing, governance)."""
+    return Team.objects.filter(service=service).select_related("agency").order_by("pk").first()

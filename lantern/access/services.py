@@ -66,6 +66,39 @@ def relationship_start(
 
 
 @transaction.atomic
+def relationships_ensure(
+    *, person_ids: Iterable[uuid.UUID], team: Team, kind: str, reason: str, system_actor: str
+) -> int:
+    """Start a relationship between `team` and each person that has no active one with it: the bulk
+    form of `relationship_start`, for work that arrives with agency data. One audit row."""
+    wanted = set(person_ids)
+    if not wanted:
+        return 0
+    at = now()
+    held = set(
+        Relationship.objects.filter(Relationship.active_q(at), team=team, person_id__in=wanted).values_list(
+            "person_id", flat=True
+        )
+    )
+    new = [
+        Relationship(person_id=pid, team=team, kind=kind, reason=reason, starts_at=at)
+        for pid in sorted(wanted - held, key=str)
+    ]
+    Relationship.objects.bulk_create(new, batch_size=1000)
+    if new:
+        audit_record(
+            code=AuditCode.RELATIONSHIP_STARTED,
+            system_actor=system_actor,
+            subjects=[r.person_id for r in new],
+            object_type="team",
+            object_id=str(team.pk),
+            justification=reason,
+            details={"kind": kind, "team": team.name, "relationships": len(new)},
+        )
+    return len(new)
+
+
+@transaction.atomic
 def relationship_end(*, relationship: Relationship, reason: str, actor: Viewer) -> Relationship:
     if not actor.can(Cap.ALLOCATE):
         raise AccessDenied("Your role does not include ending allocations.")

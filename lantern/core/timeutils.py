@@ -40,3 +40,13 @@ def age_on(dob: dt.date | None, day: dt.date) -> int | None:
     if dob is None:
         return None
     return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(LONDON)
+
+
+def end_of_local_day(moment: dt.datetime) -> dt.datetime:
+    """23:59:59 on the same Europe/London calendar day (for "same-day" deadlines)."""
+    day = moment.astimezone(LONDON).date()
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=LONDON)

@@ -1007,6 +1007,20 @@ def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> list[int]:
     return created
 
 
+def _derive_practice(batch: ImportBatch, plan: _Plan, last_item_before: int) -> None:
+    """Missing episodes and alerts from what this batch added or changed, in the same transaction."""
+    from lantern.alerts.services import alerts_refresh
+    from lantern.missing.services import MISSING_ITEM_TYPES, missing_derive
+
+    changed = [
+        e.stored_id for e in plan.events if e.status == "updated" and e.part.item_type in MISSING_ITEM_TYPES
+    ]
+    persons = missing_derive(
+        after_item_id=last_item_before, item_ids=changed, system_actor=f"import {batch.pk}"
+    )
+    alerts_refresh(person_ids=persons)
+
+
 def import_batch_commit(
     batch: ImportBatch, *, viewer: Viewer, progress: Progress | None = None
 ) -> ImportBatch:
@@ -1046,7 +1060,9 @@ def import_batch_commit(
             if locked.status == ImportBatch.Status.COMMITTED:  # another worker got there first
                 return locked
             plan = _diff(batch, staged)
+            last_item = TimelineItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             created = _apply(batch, plan, viewer)
+            _derive_practice(batch, plan, last_item)
             if created:  # identity resolution of the new records, once they are committed
                 transaction.on_commit(lambda: link_new_records_task.enqueue(created, viewer.membership.pk))
             counts = plan.counts()

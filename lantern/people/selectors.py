@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
@@ -175,6 +175,7 @@ class PersonView:
     categories: list[PersonCategory]
     timeline: Page
     items_withheld: int
+    suggested_indicators: list = field(default_factory=list)
 
 
 def person_resolve_id(person_id: uuid.UUID) -> uuid.UUID:
@@ -241,6 +242,13 @@ def person_get(*, viewer: Viewer, person_id: uuid.UUID, justification: str = "")
         .order_by("-starts_on")
     )
     timeline, withheld = _timeline_page(viewer, person, 1)
+    from lantern.screening.models import SuggestedIndicator
+
+    suggested = list(
+        SuggestedIndicator.objects.filter(person=person)
+        .filter(item_visibility_q(viewer))
+        .order_by("-suggested_at")
+    )
     audit_record(
         code=AuditCode.PERSON_VIEWED,
         viewer=viewer,
@@ -263,6 +271,7 @@ def person_get(*, viewer: Viewer, person_id: uuid.UUID, justification: str = "")
         categories=categories,
         timeline=timeline,
         items_withheld=withheld,
+        suggested_indicators=suggested,
     )
 
 

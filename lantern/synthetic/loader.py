@@ -14,9 +14,17 @@ from typing import Any
 from django.db import connection, transaction
 
 from lantern.access.models import Agency, Team
-from lantern.access.services import agency_save, agreement_save, relationship_start, user_create
+from lantern.access.services import (
+    agency_save,
+    agreement_save,
+    relationship_start,
+    relationships_ensure,
+    user_create,
+)
+from lantern.alerts.services import alerts_run
 from lantern.linkage.services import linkage_run_full
-from lantern.people.models import SourceRecord
+from lantern.missing.services import missing_derive
+from lantern.people.models import SourceRecord, TimelineItem
 from lantern.people.services import (
     CategoryIn,
     ItemIn,
@@ -64,10 +72,10 @@ def load_agencies_and_people(county: County) -> dict[str, Agency]:
     }
     school = _school_code(county)
     teams: dict[tuple[str, str], Team] = {}
-    for agency_code, name, is_hub in TEAMS:
+    for agency_code, name, is_hub, service in TEAMS:
         agency = agencies[school if agency_code == "SCHOOL" else agency_code]
         teams[(agency_code, name)], _ = Team.objects.get_or_create(
-            agency=agency, name=name, defaults={"is_exploitation_hub": is_hub}
+            agency=agency, name=name, defaults={"is_exploitation_hub": is_hub, "service": service}
         )
     for persona in PERSONAS:
         user_create(
@@ -193,6 +201,11 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
         progress("linking records into persons", 0, 1)
     linkage_run_full(system_actor=SYSTEM)
     allocations = allocate_demo_children(county, record_keys)
+    if progress:
+        progress("missing episodes, front door and alerts", 0, 1)
+    missing_derive(system_actor=SYSTEM)
+    open_front_door()
+    alerts_run(system_actor=SYSTEM)
     refresh_planner_statistics()
     truth_files = write_ground_truth(county, truth_dir)
     return LoadSummary(
@@ -235,6 +248,58 @@ def allocate_demo_children(county: County, record_keys: dict[str, tuple[str, str
                 system_actor=SYSTEM,
             )
     return len(to_allocate)
+
+
+# How the generator names contact sources, as CIN census ReferralSource codes (standards.md §4.2).
+CONTACT_SOURCES = {"school": "2A", "police": "6", "health": "3F", "family member": "1A", "early help": "5D",
+                   "anonymous member of the public": "9", "housing": "4", "other": "8"}  # fmt: skip
+FRONT_DOOR_DAYS = 4
+
+
+def open_front_door(days: int = FRONT_DOOR_DAYS) -> int:
+    """The front door's in-tray on the demo day: the last few days' contacts and police missing
+    notifications, not yet decided (journey 1). Older history counts as already dealt with."""
+    from lantern.core.timeutils import now
+    from lantern.missing.models import MissingReport
+    from lantern.referrals.models import Contact
+    from lantern.referrals.services import contact_from_missing_report, decision_due_at
+
+    since = now() - dt.timedelta(days=days)
+    front_door = Team.objects.get(service="front_door")
+    with transaction.atomic():
+        for report in MissingReport.objects.filter(reported_at__gte=since).select_related(
+            "item", "police_force"
+        ):
+            contact_from_missing_report(report=report, system_actor=SYSTEM)
+        items = TimelineItem.objects.filter(item_type="csc_contact", occurred_at__gte=since).exclude(
+            summary__contains="reported missing"
+        )
+        contacts = [
+            Contact(
+                person_id=item.person_id,
+                kind="contact",
+                received_at=item.occurred_at,
+                source=CONTACT_SOURCES.get(item.details.get("source", ""), "8"),
+                referrer=item.details.get("source", ""),
+                summary=item.summary,
+                team=front_door,
+                decision_due_at=decision_due_at(item.occurred_at),
+                controller_id=item.controller_id,
+                purpose="safeguarding",
+                item_type="front_door_contact",
+                source_reference=item.source_reference,
+            )
+            for item in items
+        ]
+        Contact.objects.bulk_create(contacts)
+        relationships_ensure(
+            person_ids={c.person_id for c in contacts},
+            team=front_door,
+            kind="referral",
+            reason="Front door contact received",
+            system_actor=SYSTEM,
+        )
+    return Contact.objects.filter(decided_at__isnull=True).count()
 
 
 def refresh_planner_statistics() -> None:

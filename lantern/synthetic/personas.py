@@ -11,17 +11,17 @@ from lantern.core.codelists import codelist
 
 DEMO_PASSWORD = "lantern-demo-2026"
 
-# (agency code, team name, is exploitation hub)
+# (agency code, team name, is exploitation hub, the partnership-wide work it receives)
 TEAMS = [
-    ("LCC-CFS", "First Response (front door)", False),
-    ("LCC-CFS", "Exploitation hub (social care)", True),
-    ("LCC-CFS", "Missing children team", False),
-    ("LCC-CFS", "Information governance", False),
-    ("LCC-CFS", "Digital services", False),
-    ("LCC-CFS", "Data quality team", False),
-    ("LEICS-POLICE", "Exploitation hub (police)", True),
-    ("LEICS-POLICE", "Intelligence unit", False),
-    ("SCHOOL", "Safeguarding team", False),  # the first secondary school in the county
+    ("LCC-CFS", "First Response (front door)", False, "front_door"),
+    ("LCC-CFS", "Exploitation hub (social care)", True, ""),
+    ("LCC-CFS", "Missing children team", False, "missing"),
+    ("LCC-CFS", "Information governance", False, "governance"),
+    ("LCC-CFS", "Digital services", False, ""),
+    ("LCC-CFS", "Data quality team", False, ""),
+    ("LEICS-POLICE", "Exploitation hub (police)", True, ""),
+    ("LEICS-POLICE", "Intelligence unit", False, ""),
+    ("SCHOOL", "Safeguarding team", False, ""),  # the first secondary school in the county
 ]
 
 

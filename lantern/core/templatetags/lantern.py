@@ -22,3 +22,35 @@ def rolelabel(code: str) -> str:
     from lantern.access.roles import ROLES
 
     return ROLES[code].label if code in ROLES else code
+
+
+@register.filter
+def localtime_uk(moment) -> str:
+    """A time as people in England read it: "Tue 14 Nov 2026 09:30" (Europe/London)."""
+    from lantern.core.timeutils import local
+
+    return local(moment).strftime("%a %d %b %Y %H:%M") if moment else ""
+
+
+@register.inclusion_tag("includes/deadline.html")
+def deadline(due, done=False):
+    """A deadline with how long is left or how overdue it is, for clocks on queues and pages."""
+    from lantern.core.timeutils import now
+
+    if due is None:
+        return {"due": None}
+    remaining = due - now()
+    hours = abs(remaining.total_seconds()) / 3600
+    span = f"{hours:.0f} hours" if hours >= 1.5 else f"{max(1, round(hours * 60)):.0f} minutes"
+    if hours >= 48:
+        span = f"{hours / 24:.0f} days"
+    overdue = remaining.total_seconds() < 0 and not done
+    return {"due": due, "overdue": overdue, "span": span, "done": done}
+
+
+@register.filter
+def username(user, fallback: str = "") -> str:
+    """A user's full name, else their username, else the fallback (for "assigned to" and "by")."""
+    if user is None:
+        return fallback
+    return user.get_full_name() or user.username

@@ -53,7 +53,7 @@ register_rules(
 )
 
 # Event types an agency file may carry: the item_type code list less Lantern's own record kinds.
-ITEM_TYPES = tuple(c for c in codelist("item_type").codes if c not in {"subject_category", "source_record"})
+ITEM_TYPES = tuple(c for c, meta in codelist("item_type").codes.items() if not meta.get("lantern_only"))
 ETHNICITY = ETHNICITY_CODES
 
 #: Lantern field -> column metadata used to check a mapped column (name filled in per mapping).

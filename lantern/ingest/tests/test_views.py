@@ -8,21 +8,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from lantern.access.models import Membership, Team
+from lantern.access.models import Team
 from lantern.access.services import user_create
 from lantern.audit.models import AuditEvent
-from lantern.conftest import PASSWORD
+from lantern.conftest import PASSWORD, sign_in
 from lantern.ingest.models import ImportBatch
 from lantern.people.models import SourceRecord, TimelineItem
 
 MISSING = "police/leics-police_missing_reports.csv"
-
-
-def _login(client, username: str):
-    client.post(reverse("access:login"), {"username": username, "password": PASSWORD})
-    membership = Membership.objects.filter(user__username=username).first()
-    client.post(reverse("access:choose_role"), {"membership": membership.pk})
-    return client
 
 
 @pytest.fixture
@@ -55,7 +48,7 @@ def _download(response) -> bytes:
 
 
 def test_upload_check_preview_and_commit_through_the_web(importers, county_files, client):
-    _login(client, "polofficer")
+    sign_in(client, "polofficer")
     assert "Imports" in client.get(reverse("home")).content.decode()
     empty = client.get(reverse("ingest:list"))
     assert 'data-testid="no-imports"' in empty.content.decode()
@@ -104,7 +97,7 @@ def test_upload_check_preview_and_commit_through_the_web(importers, county_files
 
 
 def test_upload_errors_are_summarised_and_linked_to_their_fields(importers, county_files, client):
-    _login(client, "polofficer")
+    sign_in(client, "polofficer")
     response = client.post(reverse("ingest:upload"), {})
     page = response.content.decode()
     assert response.status_code == 200 and "There is a problem" in page
@@ -121,7 +114,7 @@ def test_upload_errors_are_summarised_and_linked_to_their_fields(importers, coun
 
 
 def test_a_refused_file_shows_why_and_offers_no_commit(importers, client):
-    _login(client, "polofficer")
+    sign_in(client, "polofficer")
     client.post(
         reverse("ingest:upload"),
         {"format_code": "police", "file": SimpleUploadedFile("empty.csv", b"", content_type="text/csv")},
@@ -153,7 +146,7 @@ def _urls(batch_id) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def police_batch(importers, county_files, client) -> ImportBatch:
-    _login(client, "polofficer")
+    sign_in(client, "polofficer")
     _upload(client, county_files)
     client.logout()
     return ImportBatch.objects.get()
@@ -161,7 +154,7 @@ def police_batch(importers, county_files, client) -> ImportBatch:
 
 @pytest.mark.parametrize("username", ["frontdoor", "hubpol", "analyst", "dsla", "dpo", "sysadmin"])
 def test_roles_without_the_import_capability_are_refused_everywhere(police_batch, client, username):
-    _login(client, username)
+    sign_in(client, username)
     assert "Imports" not in client.get(reverse("home")).content.decode()
     for method, url in _urls(police_batch.pk):
         response = getattr(client, method)(url)
@@ -171,7 +164,7 @@ def test_roles_without_the_import_capability_are_refused_everywhere(police_batch
 
 
 def test_another_agencys_importer_sees_nothing_not_even_by_id(police_batch, client):
-    _login(client, "manager")  # CSC team manager: may import, but for CSC only
+    sign_in(client, "manager")  # CSC team manager: may import, but for CSC only
     listing = client.get(reverse("ingest:list"))
     assert listing.status_code == 200 and 'data-testid="no-imports"' in listing.content.decode()
     assert str(police_batch.pk) not in listing.content.decode()
@@ -184,7 +177,7 @@ def test_another_agencys_importer_sees_nothing_not_even_by_id(police_batch, clie
     assert AuditEvent.objects.count() == audit_before  # nothing shown, nothing to record
 
 
-def test_signed_out_visitors_are_sent_to_login(police_batch, client):
+def test_signed_out_visitors_are_sent_tosign_in(police_batch, client):
     for method, url in _urls(police_batch.pk):
         response = getattr(client, method)(url)
         assert response.status_code == 302 and reverse("access:login") in response.url
