@@ -78,7 +78,7 @@ def rhi_due(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
     ]
 
 
-def _children_reports(scope: Scope, since: dt.datetime | None = None) -> dict[uuid.UUID, list[MissingReport]]:
+def _children_reports(scope: Scope) -> dict[uuid.UUID, list[MissingReport]]:
     reports = _in_scope(MissingReport.objects.all(), scope, "item__person_id")
     reports = reports.select_related("item__person").order_by("reported_at", "pk")
     by_person: dict[uuid.UUID, list[MissingReport]] = {}
@@ -91,10 +91,12 @@ def _children_reports(scope: Scope, since: dt.datetime | None = None) -> dict[uu
 
 def repeat_missing(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
     """Params: episodes, window_days; optional max_age (child's age at the episode, inclusive),
-    first_only (only a child's first episode counts), due ("same_day" or hours as a number)."""
+    first_only (only a child's first episode counts), due ("same_day" or hours as a number), and
+    lookback_days (crossings older than this are history, not work; absent = all history)."""
     p = rule.params
     episodes, window = int(p.get("episodes", 3)), dt.timedelta(days=int(p.get("window_days", 30)))
     max_age = p.get("max_age")
+    since = at - dt.timedelta(days=int(p["lookback_days"])) if p.get("lookback_days") else None
     out = []
     for person_id, reports in _children_reports(scope).items():
         dob = reports[0].item.person.display_dob
@@ -109,6 +111,8 @@ def repeat_missing(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candi
         else:
             chosen = [r for r, a in children if max_age is None or a <= max_age]
             hits = threshold_crossings([r.reported_at for r in chosen], episodes, window)
+        if since is not None:
+            hits = [i for i in hits if chosen[i].reported_at >= since]
         for index in hits:
             report = chosen[index]
             recent = chosen[max(0, index - episodes + 1) : index + 1]

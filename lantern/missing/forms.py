@@ -33,6 +33,7 @@ class ReportForm(GovukForm):
 
 
 class RegradeForm(GovukForm):
+    prefix = "regrade"  # several forms share the episode page: keep their ids apart
     required_messages = {
         "grade": "Choose the new risk grade",
         "rationale": "Enter why the risk grade changed",
@@ -42,6 +43,7 @@ class RegradeForm(GovukForm):
 
 
 class ReturnForm(GovukForm):
+    prefix = "return"  # several forms share the episode page: keep their ids apart
     required_messages = {
         "returned_at": "Enter when the child was found or returned",
         "found_location": "Enter where the child was found or returned to",
@@ -53,6 +55,7 @@ class ReturnForm(GovukForm):
 
 
 class PreventionInterviewForm(GovukForm):
+    prefix = "prevention"  # several forms share the episode page: keep their ids apart
     required_messages = {
         "held_at": "Enter when the interview was held",
         "officer": "Enter the officer who held the interview",
@@ -63,6 +66,7 @@ class PreventionInterviewForm(GovukForm):
 
 
 class InterviewForm(GovukForm):
+    prefix = "rhi"  # several forms share the episode page: keep their ids apart
     required_messages = {
         "outcome": "Choose the outcome of the interview",
         "offered_at": "Enter when the interview was offered",
@@ -94,6 +98,7 @@ class InterviewForm(GovukForm):
 
 
 class AssignInterviewForm(GovukForm):
+    prefix = "assign"  # several forms share the episode page: keep their ids apart
     required_messages = {
         "assigned_to": "Choose who will hold the interview",
     }

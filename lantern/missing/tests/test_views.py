@@ -12,7 +12,7 @@ from lantern.alerts.models import Alert
 from lantern.audit.codes import AuditCode
 from lantern.audit.models import AuditEvent
 from lantern.conftest import sign_in
-from lantern.core.timeutils import now
+from lantern.core.timeutils import local, now
 from lantern.missing.models import MissingReport
 from lantern.missing.services import ReportIn, missing_report_open, missing_report_return
 from lantern.referrals.models import Contact
@@ -85,10 +85,10 @@ def test_the_return_form_rejects_a_return_before_the_report(partnership, client)
     response = client.post(
         reverse("missing:return", args=[report.pk]),
         {
-            "returned_at": (report.reported_at - dt.timedelta(hours=1))
-            .astimezone()
-            .strftime("%Y-%m-%dT%H:%M"),
-            "found_location": "Home",
+            "return-returned_at": local(report.reported_at - dt.timedelta(hours=1)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+            "return-found_location": "Home",
         },
     )
     assert response.status_code == 400 and "on or after the report" in response.content.decode()
@@ -108,7 +108,7 @@ def test_pages_refuse_roles_that_do_not_do_the_work(partnership, client, who):
         assert client.get(url).status_code == 403, url
     assert (
         client.post(
-            reverse("missing:regrade", args=[report.pk]), {"grade": "low", "rationale": "x"}
+            reverse("missing:regrade", args=[report.pk]), {"regrade-grade": "low", "regrade-rationale": "x"}
         ).status_code
         == 403
     )
