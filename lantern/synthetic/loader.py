@@ -203,6 +203,7 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
     allocations = allocate_demo_children(county, record_keys)
     if progress:
         progress("missing episodes, front door and alerts", 0, 1)
+    stage_missing_today()
     missing_derive(system_actor=SYSTEM)
     open_front_door()
     alerts_run(system_actor=SYSTEM)
@@ -248,6 +249,89 @@ def allocate_demo_children(county: County, record_keys: dict[str, tuple[str, str
                 system_actor=SYSTEM,
             )
     return len(to_allocate)
+
+
+# Today's missing work for the demo (journey 2): (sex wanted, age range, hours since reported,
+# hours since returned or None while missing, risk grade, where found, found out of area).
+TODAY = [
+    ("F", (12, 12), 8, None, "high", "", False),
+    ("M", (14, 15), 20, None, "medium", "", False),
+    ("M", (13, 16), 4, None, "low", "", False),
+    ("M", (14, 16), 96, 78, "medium", "found by police in Birmingham", True),
+    ("F", (13, 16), 80, 70, "medium", "returned of own accord", False),
+    ("M", (12, 16), 75, 66, "high", "found at an address in Coalville", False),
+    ("F", (14, 17), 40, 30, "low", "found at a friend's address", False),
+    ("M", (12, 16), 16, 10, "medium", "found in Leicester city centre", False),
+]
+
+
+def stage_missing_today() -> int:
+    """The police feed's latest missing reports, timed relative to now so the demo always has
+    today's work: three children missing now (one a 12-year-old girl in care, high risk) and five
+    returned awaiting their interview — some due today, one overdue. Stored exactly as imported
+    police reports are, so the missing view, the front door and the alerts all derive from them."""
+    from lantern.core.timeutils import age_on, now
+
+    at = now()
+    police = Agency.objects.get(code="LEICS-POLICE")
+    in_care = set(
+        TimelineItem.objects.filter(item_type="lac_episode").values_list("person_id", flat=True).distinct()
+    )
+    busy = set(
+        TimelineItem.objects.filter(
+            item_type="missing_report", occurred_at__gte=at - dt.timedelta(days=30)
+        ).values_list("person_id", flat=True)
+    )
+    candidates = list(
+        SourceRecord.objects.filter(agency=police, person__display_dob__isnull=False)
+        .exclude(person_id__in=busy)
+        .values_list("agency__code", "source_system", "source_key", "person_id", "person__display_dob",
+                     "person__display_sex")
+        .order_by("pk")
+    )  # fmt: skip
+    chosen: set = set()
+    items = []
+    for number, (sex, (low, high), reported_h, returned_h, grade, found, out_of_area) in enumerate(TODAY, 1):
+        pick = next(
+            (
+                c
+                for care_first in (True, False)
+                for c in candidates
+                if c[3] not in chosen
+                and c[5] == sex
+                and low <= age_on(c[4], at.date()) <= high
+                and (not care_first or c[3] in in_care or number != 1)
+            ),
+            None,
+        )
+        if pick is None:
+            continue
+        chosen.add(pick[3])
+        reported = at - dt.timedelta(hours=reported_h)
+        returned = at - dt.timedelta(hours=returned_h) if returned_h is not None else None
+        items.append(
+            ItemIn(
+                record_key=pick[:3],
+                item_type="missing_report",
+                controller_code=police.code,
+                purpose="safeguarding",
+                occurred_at=reported,
+                summary=f"Reported missing; {found or 'not yet found'}",
+                details={
+                    "risk_grade": grade,
+                    "returned_at": returned.isoformat() if returned else None,
+                    "found_location": found,
+                    "found_out_of_area": out_of_area,
+                    "missing_from": "placement" if pick[3] in in_care else "home",
+                    "reported_by": "children's home staff" if pick[3] in in_care else "parent",
+                    "occurrence_ref": f"LP-TODAY-{number:02d}",
+                },
+                event_key=f"MPR:LP-TODAY-{number:02d}",
+            )
+        )
+    return timeline_items_collect(
+        items=items, source_reference="synthetic county: today's police missing feed", system_actor=SYSTEM
+    )
 
 
 # How the generator names contact sources, as CIN census ReferralSource codes (standards.md §4.2).
