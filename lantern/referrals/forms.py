@@ -43,6 +43,14 @@ class DecisionForm(GovukForm):
         required=False,
         empty_label="No allocation",
     )
+    allocate_user = forms.ChoiceField(label="Allocate to a worker", required=False)
+
+    def __init__(self, *args, workers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["allocate_user"].choices = [
+            ("", "No worker"),
+            *[(u.pk, u.get_full_name() or u.username) for u in workers],
+        ]
 
 
 class StrategyDiscussionForm(GovukForm):

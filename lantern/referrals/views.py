@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from lantern.access.decorators import viewer_required
+from lantern.access.models import User
 from lantern.access.roles import Cap
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import now
@@ -32,7 +33,8 @@ def contact_view(request, contact_id: int):
         contact = contact_get(viewer=request.viewer, contact_id=contact_id)
     except AccessDenied as error:
         raise PermissionDenied(str(error)) from None
-    form = forms.DecisionForm(request.POST or None)
+    workers = User.objects.filter(memberships__team__agency=request.viewer.agency, is_active=True).distinct()
+    form = forms.DecisionForm(request.POST or None, workers=workers.order_by("username"))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -42,6 +44,7 @@ def contact_view(request, contact_id: int):
                 pathway=d["pathway"],
                 reason=d["reason"],
                 allocate_team_id=d["allocate_team"].pk if d["allocate_team"] else None,
+                allocate_user_id=int(d["allocate_user"]) if d["allocate_user"] else None,
             )
         except ValidationFailed as error:
             _copy_errors(form, error)
