@@ -28,3 +28,10 @@ def break_glass_active_for(user: User) -> QuerySet[BreakGlassGrant]:
 def team_for_service(service: str) -> Team | None:
     """The team that receives a partnership-wide kind of work (front door, missing, governance)."""
     return Team.objects.filter(service=service).select_related("agency").order_by("pk").first()
+
+
+def agency_workers(agency) -> QuerySet[User]:
+    """Active staff of an agency, for "assign to" and "allocate to" pick-lists (staff, not children)."""
+    return (
+        User.objects.filter(memberships__team__agency=agency, is_active=True).distinct().order_by("username")
+    )

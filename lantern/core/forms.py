@@ -1,6 +1,14 @@
-"""Form fields shared by the domain apps."""
+"""Form fields and helpers shared by the domain apps."""
 
 from django import forms
+
+from lantern.core.exceptions import ValidationFailed
+
+
+def copy_errors(form: forms.Form, error: ValidationFailed) -> None:
+    """Show a service's validation errors on the form, each beside its field where it has one."""
+    for name, message in error.errors.items():
+        form.add_error(name if name in form.fields else None, message)
 
 
 class LocalDateTimeField(forms.DateTimeField):

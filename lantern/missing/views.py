@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lantern.access.decorators import viewer_required
-from lantern.access.models import User
 from lantern.access.roles import Cap
+from lantern.access.selectors import agency_workers
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.forms import copy_errors
 from lantern.core.timeutils import local, now
-from lantern.people.selectors import NeedsBreakGlass, person_get
+from lantern.people.views import person_for_work
 
 from . import forms, services
 from .selectors import (
@@ -22,11 +23,6 @@ from .selectors import (
     philomena_get,
     quarter_start,
 )
-
-
-def _copy_errors(form, error: ValidationFailed) -> None:
-    for name, message in error.errors.items():
-        form.add_error(name if name in form.fields else None, message)
 
 
 @viewer_required(Cap.MISSING_RECORD)
@@ -42,12 +38,7 @@ def dashboard_view(request):
 @viewer_required(Cap.MISSING_RECORD)
 @require_http_methods(["GET", "POST"])
 def report_new_view(request, person_id: uuid.UUID):
-    try:
-        view = person_get(
-            viewer=request.viewer, person_id=person_id, justification="Opening a missing report"
-        )
-    except NeedsBreakGlass:
-        raise PermissionDenied("You do not have a legitimate relationship with this child.") from None
+    person = person_for_work(request, person_id, "Opening a missing report")
     form = forms.ReportForm(request.POST or None, initial={"reported_at": now()})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -67,13 +58,13 @@ def report_new_view(request, person_id: uuid.UUID):
         try:
             report = services.missing_report_open(viewer=request.viewer, data=data)
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         else:
             released = report.philomena_releases.count()
             note = f" Philomena profile released to {report.police_force.name} (logged)." if released else ""
             messages.success(request, f"Missing report {report.occurrence_ref} opened.{note}")
             return redirect("missing:report", report_id=report.pk)
-    return render(request, "missing/report_new.html", {"form": form, "person": view.person})
+    return render(request, "missing/report_new.html", {"form": form, "person": person})
 
 
 def _report_page(request, report_id: int, status: int = 200, **bound):
@@ -81,7 +72,7 @@ def _report_page(request, report_id: int, status: int = 200, **bound):
         view = missing_report_get(viewer=request.viewer, report_id=report_id)
     except AccessDenied as error:
         raise PermissionDenied(str(error)) from None
-    workers = User.objects.filter(memberships__team__agency=request.viewer.agency, is_active=True).distinct()
+    workers = agency_workers(request.viewer.agency)
     context = {
         "view": view,
         "report": view.report,
@@ -106,7 +97,7 @@ def _report_action(request, report_id: int, form_name: str, form, act, done: str
         try:
             act(form.cleaned_data)
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         except AccessDenied as error:
             raise PermissionDenied(str(error)) from None
         else:
@@ -160,7 +151,7 @@ def interview_view(request, report_id: int):
 @viewer_required(Cap.MISSING_RECORD)
 @require_POST
 def assign_view(request, report_id: int):
-    workers = User.objects.filter(memberships__team__agency=request.viewer.agency, is_active=True).distinct()
+    workers = agency_workers(request.viewer.agency)
     return _report_action(
         request, report_id, "assign_form", forms.AssignInterviewForm(request.POST, workers=workers),
         lambda d: services.return_interview_assign(viewer=request.viewer, report_id=report_id, user_id=int(d["assigned_to"])),
@@ -171,10 +162,7 @@ def assign_view(request, report_id: int):
 @viewer_required(Cap.PERSON_VIEW)
 @require_http_methods(["GET", "POST"])
 def philomena_view(request, person_id: uuid.UUID):
-    try:
-        view = person_get(viewer=request.viewer, person_id=person_id, justification="Philomena profile")
-    except NeedsBreakGlass:
-        raise PermissionDenied("You do not have a legitimate relationship with this child.") from None
+    person = person_for_work(request, person_id, "Philomena profile")
     profile, basis = philomena_get(viewer=request.viewer, person_id=person_id)
     editable = request.viewer.can(Cap.MISSING_RECORD) and (
         profile is None or profile.controller_id == request.viewer.agency.pk
@@ -188,14 +176,14 @@ def philomena_view(request, person_id: uuid.UUID):
             try:
                 services.philomena_save(viewer=request.viewer, person_id=person_id, values=form.cleaned_data)
             except ValidationFailed as error:
-                _copy_errors(form, error)
+                copy_errors(form, error)
             else:
                 messages.success(request, "Philomena profile saved and marked as reviewed today.")
                 return redirect("missing:philomena", person_id=person_id)
     return render(
         request,
         "missing/philomena.html",
-        {"person": view.person, "profile": profile, "basis": basis, "form": form, "editable": editable},
+        {"person": person, "profile": profile, "basis": basis, "form": form, "editable": editable},
     )
 
 
@@ -217,7 +205,7 @@ def calls_view(request):
         try:
             services.missing_call_record(viewer=request.viewer, data=data)
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         else:
             messages.success(request, "Call recorded.")
             return redirect("missing:calls")

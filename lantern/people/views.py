@@ -10,6 +10,7 @@ from lantern.access.forms import BreakGlassForm
 from lantern.access.roles import Cap
 from lantern.access.services import break_glass_grant
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.forms import copy_errors
 from lantern.core.http import page_number
 
 from .forms import PersonSearchForm
@@ -21,11 +22,6 @@ from .selectors import (
     person_search,
     person_timeline,
 )
-
-
-def _copy_errors(form, error: ValidationFailed) -> None:
-    for field, message in error.errors.items():
-        form.add_error(field if field in form.fields else None, message)
 
 
 @viewer_required(Cap.PERSON_SEARCH)
@@ -41,8 +37,17 @@ def search_view(request):
         try:
             matches = person_search(viewer=request.viewer, query=query)
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
     return render(request, "people/search.html", {"form": form, "matches": matches})
+
+
+def person_for_work(request, person_id: uuid.UUID, why: str):
+    """The person a piece of work is about, opened (and audited) with the reason; 403 without a
+    legitimate relationship (work on a child is never a reason to break glass)."""
+    try:
+        return person_get(viewer=request.viewer, person_id=person_id, justification=why).person
+    except NeedsBreakGlass:
+        raise PermissionDenied("You do not have a legitimate relationship with this child.") from None
 
 
 def _refused(request, person_id: uuid.UUID):
@@ -83,7 +88,7 @@ def break_glass_view(request, person_id: uuid.UUID):
         try:
             break_glass_grant(viewer=request.viewer, person_id=person_id, reason=form.cleaned_data["reason"])
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         except AccessDenied as error:
             raise PermissionDenied(str(error)) from error
         else:

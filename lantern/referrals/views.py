@@ -6,19 +6,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from lantern.access.decorators import viewer_required
-from lantern.access.models import User
 from lantern.access.roles import Cap
+from lantern.access.selectors import agency_workers
 from lantern.core.exceptions import AccessDenied, ValidationFailed
+from lantern.core.forms import copy_errors
 from lantern.core.timeutils import now
-from lantern.people.selectors import NeedsBreakGlass, person_get
+from lantern.people.views import person_for_work
 
 from . import forms, services
 from .selectors import contact_get, front_door_queue
-
-
-def _copy_errors(form, error: ValidationFailed) -> None:
-    for name, message in error.errors.items():
-        form.add_error(name if name in form.fields else None, message)
 
 
 @viewer_required(Cap.REFERRAL_DECIDE)
@@ -33,8 +29,8 @@ def contact_view(request, contact_id: int):
         contact = contact_get(viewer=request.viewer, contact_id=contact_id)
     except AccessDenied as error:
         raise PermissionDenied(str(error)) from None
-    workers = User.objects.filter(memberships__team__agency=request.viewer.agency, is_active=True).distinct()
-    form = forms.DecisionForm(request.POST or None, workers=workers.order_by("username"))
+    workers = agency_workers(request.viewer.agency)
+    form = forms.DecisionForm(request.POST or None, workers=workers)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -47,7 +43,7 @@ def contact_view(request, contact_id: int):
                 allocate_user_id=int(d["allocate_user"]) if d["allocate_user"] else None,
             )
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("referrals:queue")
@@ -55,17 +51,10 @@ def contact_view(request, contact_id: int):
     return render(request, "referrals/contact.html", {"contact": contact, "form": form}, status=status)
 
 
-def _person_or_403(request, person_id: uuid.UUID, why: str):
-    try:
-        return person_get(viewer=request.viewer, person_id=person_id, justification=why).person
-    except NeedsBreakGlass:
-        raise PermissionDenied("You do not have a legitimate relationship with this child.") from None
-
-
 @viewer_required(Cap.REFERRAL_DECIDE)
 @require_http_methods(["GET", "POST"])
 def contact_new_view(request, person_id: uuid.UUID):
-    person = _person_or_403(request, person_id, "Recording a front door contact")
+    person = person_for_work(request, person_id, "Recording a front door contact")
     form = forms.ContactForm(request.POST or None, initial={"received_at": now(), "kind": "contact"})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -82,7 +71,7 @@ def contact_new_view(request, person_id: uuid.UUID):
         try:
             contact = services.contact_record(viewer=request.viewer, data=data)
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         else:
             messages.success(request, "Contact recorded. The decision is due within one working day.")
             return redirect("referrals:contact", contact_id=contact.pk)
@@ -92,7 +81,7 @@ def contact_new_view(request, person_id: uuid.UUID):
 @viewer_required(Cap.REFERRAL_DECIDE)
 @require_http_methods(["GET", "POST"])
 def strategy_new_view(request, person_id: uuid.UUID):
-    person = _person_or_403(request, person_id, "Recording a strategy discussion")
+    person = person_for_work(request, person_id, "Recording a strategy discussion")
     form = forms.StrategyDiscussionForm(request.POST or None, initial={"held_at": now()})
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,7 +89,7 @@ def strategy_new_view(request, person_id: uuid.UUID):
                 viewer=request.viewer, person_id=person_id, **form.cleaned_data
             )
         except ValidationFailed as error:
-            _copy_errors(form, error)
+            copy_errors(form, error)
         else:
             messages.success(request, "Strategy discussion recorded.")
             return redirect("people:person", person_id=person_id)
