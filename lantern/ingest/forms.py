@@ -67,6 +67,17 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text="The JSON file that says which column holds which field.",
     )
+    saved_mapping = forms.ChoiceField(label="Or a column mapping your agency saved", required=False)
+    save_mapping_as = forms.CharField(
+        label="Save the uploaded mapping as (optional)",
+        required=False,
+        max_length=100,
+        help_text="For example \u201cHousing monthly extract\u201d; next time choose it instead of uploading it.",
+    )
+
+    def __init__(self, *args, saved_mappings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_mapping"].choices = [("", "None")] + [(str(m.pk), m.name) for m in saved_mappings]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -94,6 +105,15 @@ class ImportUploadForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("format_code") == "generic" and not data.get("mapping") and "mapping" not in self.errors:
-            self.add_error("mapping", "Select the column mapping for a generic CSV file")
+        if (
+            data.get("format_code") == "generic"
+            and not data.get("mapping")
+            and not data.get("saved_mapping")
+            and "mapping" not in self.errors
+        ):
+            self.add_error(
+                "mapping", "Select the column mapping for a generic CSV file, or one your agency saved"
+            )
+        if data.get("save_mapping_as") and not data.get("mapping"):
+            self.add_error("save_mapping_as", "Upload a column mapping to save it")
         return data

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 
-from lantern.core.models import CreatedByModel
+from lantern.core.models import CreatedByModel, TimestampedModel
 from lantern.core.timeutils import now
 
 # A running validation or commit that has not reported progress for this long is taken as dead
@@ -139,3 +139,19 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row} of {self.batch_id}"
+
+
+class SavedMapping(TimestampedModel):
+    """A generic-CSV column mapping an agency saved to reuse for its regular files."""
+
+    agency = models.ForeignKey("access.Agency", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    mapping_json = models.TextField()
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["agency", "name"], name="saved_mapping_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,7 +17,7 @@ from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
 from lantern.core.exceptions import AccessDenied
 
-from .models import ImportBatch
+from .models import ImportBatch, SavedMapping
 
 REJECTED_PAGE_SIZE = 50
 BATCH_PAGE_SIZE = 25
@@ -85,3 +85,10 @@ def import_quarantine_report(*, viewer: Viewer, batch_id: uuid.UUID) -> ImportBa
         details={"filename": batch.original_filename, "rejected_rows": batch.rejected_count},
     )
     return batch
+
+
+def saved_mappings_for(*, viewer: Viewer) -> QuerySet[SavedMapping]:
+    """The column mappings the viewer's own agency saved (another agency's are never offered)."""
+    if not viewer.can(Cap.IMPORT):
+        raise AccessDenied("Your role does not include importing agency files.")
+    return SavedMapping.objects.filter(agency=viewer.agency)

@@ -78,7 +78,7 @@ from lantern.people.services import (
     timeline_items_update,
 )
 
-from .models import ImportBatch, QuarantinedRow
+from .models import ImportBatch, QuarantinedRow, SavedMapping
 
 logger = logging.getLogger(__name__)
 
@@ -320,6 +320,27 @@ def import_batch_create(
         stored.unlink(missing_ok=True)
         raise
     return batch
+
+
+def saved_mapping_save(*, viewer: Viewer, name: str, mapping_json: str) -> SavedMapping:
+    """Keep a generic-CSV column mapping under a name for the viewer's agency (replacing one of the
+    same name), so the next month's file needs no mapping upload. A mapping holds column names only."""
+    _require_import(viewer)
+    errors = {}
+    if not name.strip():
+        errors["save_mapping_as"] = "Enter a name for the column mapping"
+    try:
+        generic.ColumnMapping.from_json(mapping_json)
+    except (ValueError, TypeError) as error:
+        errors["mapping"] = f"The column mapping is not valid: {error}"
+    if errors:
+        raise ValidationFailed(errors)
+    saved, _ = SavedMapping.objects.update_or_create(
+        agency=viewer.agency,
+        name=name.strip()[:100],
+        defaults={"mapping_json": mapping_json, "saved_by": viewer.user},
+    )
+    return saved
 
 
 def import_batch_queue(*, viewer: Viewer, batch: ImportBatch, action: str) -> ImportBatch:

@@ -8,12 +8,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from lantern.access.decorators import viewer_required
 from lantern.access.roles import Cap
 from lantern.core.exceptions import ValidationFailed
+from lantern.core.forms import copy_errors
 from lantern.core.http import page_number
 
 from .forms import ImportUploadForm
 from .models import ImportBatch
-from .selectors import import_batch_detail, import_batch_get, import_batches_list, import_quarantine_report
-from .services import FORMATS, import_batch_create, import_batch_queue, read_progress
+from .selectors import (
+    import_batch_detail,
+    import_batch_get,
+    import_batches_list,
+    import_quarantine_report,
+    saved_mappings_for,
+)
+from .services import FORMATS, import_batch_create, import_batch_queue, read_progress, saved_mapping_save
 
 
 def _batch_or_404(request, batch_id: uuid.UUID) -> ImportBatch:
@@ -32,10 +39,22 @@ def batch_list_view(request):
 @viewer_required(Cap.IMPORT)
 @require_http_methods(["GET", "POST"])
 def upload_view(request):
-    form = ImportUploadForm(request.POST, request.FILES) if request.method == "POST" else ImportUploadForm()
+    saved = saved_mappings_for(viewer=request.viewer)
+    form = (
+        ImportUploadForm(request.POST, request.FILES, saved_mappings=saved)
+        if request.method == "POST"
+        else ImportUploadForm(saved_mappings=saved)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        mapping_json = data["mapping"]
+        if not mapping_json and data["saved_mapping"]:
+            mapping_json = saved.get(pk=data["saved_mapping"]).mapping_json
         try:
+            if data["save_mapping_as"]:
+                saved_mapping_save(
+                    viewer=request.viewer, name=data["save_mapping_as"], mapping_json=mapping_json
+                )
             batch = import_batch_create(
                 viewer=request.viewer,
                 format_code=data["format_code"],
@@ -44,11 +63,10 @@ def upload_view(request):
                 source_system=data["source_system"],
                 collection_year=data["collection_year"],
                 encoding=data["encoding"],
-                mapping_json=data["mapping"],
+                mapping_json=mapping_json,
             )
         except ValidationFailed as error:
-            for name, message in error.errors.items():
-                form.add_error(name if name in form.fields else None, message)
+            copy_errors(form, error)
         else:
             import_batch_queue(viewer=request.viewer, batch=batch, action="validate")
             return redirect("ingest:batch", batch_id=batch.pk)

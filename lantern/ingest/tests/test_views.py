@@ -181,3 +181,60 @@ def test_signed_out_visitors_are_sent_tosign_in(police_batch, client):
     for method, url in _urls(police_batch.pk):
         response = getattr(client, method)(url)
         assert response.status_code == 302 and reverse("access:login") in response.url
+
+
+def test_a_saved_column_mapping_is_reused_and_never_offered_to_another_agency(
+    importers, county_files, client
+):
+    from lantern.ingest.models import SavedMapping
+
+    user_create(
+        username="cscofficer",
+        password=PASSWORD,
+        display_name="CSC data officer",
+        memberships=[(Team.objects.get(name="front door"), "data_officer")],
+        system_actor="test",
+    )
+    contacts = county_files.path("generic/csc_contacts.csv").read_bytes()
+    mapping = county_files.mapping_json.encode()
+    sign_in(client, "cscofficer")
+    first = client.post(
+        reverse("ingest:upload"),
+        {
+            "format_code": "generic",
+            "file": SimpleUploadedFile("csc_contacts.csv", contacts, content_type="text/csv"),
+            "mapping": SimpleUploadedFile("mapping.json", mapping, content_type="application/json"),
+            "save_mapping_as": "Monthly contacts",
+            "source_system": "MOSAIC",
+        },
+    )
+    assert first.status_code == 302
+    saved = SavedMapping.objects.get()
+    assert saved.name == "Monthly contacts" and saved.agency.code == "CSC"
+    assert "Monthly contacts" in client.get(reverse("ingest:upload")).content.decode()
+    again = client.post(
+        reverse("ingest:upload"),
+        {
+            "format_code": "generic",
+            "file": SimpleUploadedFile("csc_contacts_2.csv", contacts, content_type="text/csv"),
+            "saved_mapping": str(saved.pk),
+            "source_system": "MOSAIC",
+        },
+    )
+    assert again.status_code == 302
+    assert ImportBatch.objects.count() == 2
+    assert ImportBatch.objects.order_by("-created_at").first().options["mapping"] == saved.mapping_json
+
+    client.logout()
+    sign_in(client, "polofficer")  # another agency: the mapping is neither listed nor usable by its id
+    assert "Monthly contacts" not in client.get(reverse("ingest:upload")).content.decode()
+    refused = client.post(
+        reverse("ingest:upload"),
+        {
+            "format_code": "generic",
+            "file": SimpleUploadedFile("x.csv", contacts, content_type="text/csv"),
+            "saved_mapping": str(saved.pk),
+        },
+    )
+    assert refused.status_code == 200 and "There is a problem" in refused.content.decode()
+    assert ImportBatch.objects.count() == 2
