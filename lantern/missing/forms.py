@@ -153,3 +153,7 @@ class CallForm(GovukForm):
     child_name = forms.CharField(label="Child's name (as given)", max_length=200)
     what_reported = forms.CharField(label="What was reported", widget=forms.Textarea)
     outcome = forms.ChoiceField(label="Outcome", choices=_choices("call_outcome", "Choose"))
+    report_ref = forms.CharField(
+        label="Missing report reference", max_length=40, required=False,
+        help_text="Links the call to an episode, e.g. LP-TODAY-01.",
+    )  # fmt: skip

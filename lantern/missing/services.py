@@ -582,8 +582,7 @@ class CallIn:
     outcome: str
     caller_relationship: str = ""
     caller_agency_id: int | None = None
-    person_id: uuid.UUID | None = None
-    report_id: int | None = None
+    report_ref: str = ""  # the missing report the call is about, by its reference
 
 
 @transaction.atomic
@@ -601,13 +600,13 @@ def missing_call_record(*, viewer: Viewer, data: CallIn) -> MissingCall:
             errors[name] = message
     if data.outcome not in codelist("call_outcome"):
         errors["outcome"] = "Choose the outcome of the call"
-    if data.person_id is not None and relationship_basis(viewer, data.person_id) is None:
-        errors["person"] = "You can only link a child you have a legitimate relationship with"
-    if (
-        data.report_id is not None
-        and not MissingReport.objects.filter(pk=data.report_id, item__person_id=data.person_id).exists()
-    ):
-        errors["report"] = "Link a missing report of the same child"
+    report = None
+    if data.report_ref.strip():
+        from .selectors import visible_reports
+
+        report = visible_reports(viewer).filter(occurrence_ref=data.report_ref.strip()).first()
+        if report is None:
+            errors["report_ref"] = f"There is no missing report {data.report_ref.strip()} that you can see"
     if errors:
         raise ValidationFailed(errors)
     call = MissingCall.objects.create(
@@ -617,16 +616,16 @@ def missing_call_record(*, viewer: Viewer, data: CallIn) -> MissingCall:
         caller_relationship=data.caller_relationship.strip(),
         caller_agency_id=data.caller_agency_id,
         child_name=data.child_name.strip(),
-        person_id=data.person_id,
+        person_id=report.item.person_id if report else None,
         what_reported=data.what_reported.strip(),
         outcome=data.outcome,
-        report_id=data.report_id,
+        report=report,
         recorded_by=viewer.user,
     )
     audit_record(
         code=AuditCode.MISSING_CALL_RECORDED,
         viewer=viewer,
-        subjects=[data.person_id] if data.person_id else [],
+        subjects=[call.person_id] if call.person_id else [],
         object_type="missing_call",
         object_id=call.pk,
         justification="Call to the missing children line",
@@ -744,6 +743,16 @@ def missing_derive(
         r.item.person_id for r in new_reports + changed if r.returned_at is None or r.returned_at >= recent
     }
     _give_missing_team(needing_work, reason="Missing episode notified by police")
+    # A child who goes missing now has their Philomena profile released to the force handling it.
+    opened = [r for r in new_reports if r.returned_at is None and r.police_force_id is not None]
+    with_profile = set(
+        PhilomenaProfile.objects.filter(person_id__in={r.item.person_id for r in opened}).values_list(
+            "person_id", flat=True
+        )
+    )
+    for report in opened:
+        if report.item.person_id in with_profile:
+            _release_philomena(report, Agency.objects.get(pk=report.police_force_id), viewer=None)
     if items:
         audit_record(
             code=AuditCode.MISSING_DERIVED,

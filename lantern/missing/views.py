@@ -201,6 +201,7 @@ def calls_view(request):
             child_name=d["child_name"],
             what_reported=d["what_reported"],
             outcome=d["outcome"],
+            report_ref=d["report_ref"],
         )
         try:
             services.missing_call_record(viewer=request.viewer, data=data)

@@ -393,3 +393,50 @@ def test_imported_police_reports_and_903_episodes_are_derived_distinct_but_linke
     missing_derive()
     assert MissingReport.objects.count() == 2  # the fixture's own report is derived too
     assert CareMissingEpisode.objects.count() == 1
+
+
+def test_an_imported_open_police_report_releases_the_philomena_profile(partnership):
+    p = partnership
+    philomena_save(viewer=p.viewer("coordinator"), person_id=p.kai.pk, values={"description": "Slim, 5ft 6"})
+    timeline_items_collect(
+        items=[
+            ItemIn(
+                ("POL", "NICHE", "P1"),
+                "missing_report",
+                "POL",
+                "safeguarding",
+                now() - dt.timedelta(hours=3),
+                "Missing from placement",
+                details={"risk_grade": "high", "missing_from": "placement", "occurrence_ref": "MPR-FEED"},
+                event_key="MPR:MPR-FEED",
+            )
+        ],
+        source_reference="police feed",
+        system_actor="test",
+    )
+    missing_derive()
+    release = PhilomenaRelease.objects.get(report__occurrence_ref="MPR-FEED")
+    assert release.released_to == p.agencies["POL"] and release.released_by is None
+    logged = AuditEvent.objects.filter(code=AuditCode.PHILOMENA_RELEASED, details__report=release.report_id)
+    assert logged.count() == 1 and logged.get().actor_username.startswith("system:")
+
+
+def test_a_call_links_to_a_report_by_its_reference_only_if_the_caller_taker_can_see_it(partnership):
+    from lantern.missing.services import CallIn, missing_call_record
+
+    p = partnership
+    report = _open(p)
+    base = {
+        "received_at": now(),
+        "caller_name": "Foster carer",
+        "child_name": "Kai",
+        "what_reported": "Seen in town",
+        "outcome": "linked_to_episode",
+    }
+    call = missing_call_record(
+        viewer=p.viewer("coordinator"), data=CallIn(**base, report_ref=report.occurrence_ref)
+    )
+    assert call.report == report and call.person_id == p.kai.pk
+    with pytest.raises(ValidationFailed) as unknown:
+        missing_call_record(viewer=p.viewer("coordinator"), data=CallIn(**base, report_ref="NO-SUCH-REF"))
+    assert "NO-SUCH-REF" in unknown.value.errors["report_ref"]
