@@ -135,6 +135,20 @@ def item_problems(item: ItemIn, *, agencies: dict[str, Agency] | None = None) ->
     }
 
 
+def _stored_addresses(keys: set[tuple[str, str]]) -> dict[tuple[str, str], Address]:
+    """Stored addresses for (line1, postcode) keys: looked up by postcode (indexed) in chunks and
+    matched on line1 here — one IN list per column would make the database pair every postcode with
+    every first line."""
+    postcodes = sorted({postcode for _, postcode in keys})
+    found: dict[tuple[str, str], Address] = {}
+    for start in range(0, len(postcodes), 500):
+        for address in Address.objects.filter(postcode__in=postcodes[start : start + 500]):
+            key = (address.line1, address.postcode)
+            if key in keys:
+                found[key] = address
+    return found
+
+
 def _addresses_for(records: Sequence[RecordIn]) -> dict[tuple[str, str], Address]:
     wanted: dict[tuple[str, str], dict[str, str]] = {}
     for rec in records:
@@ -143,10 +157,7 @@ def _addresses_for(records: Sequence[RecordIn]) -> dict[tuple[str, str], Address
             wanted.setdefault(key, rec.address)
     if not wanted:
         return {}
-    existing = {
-        (a.line1, a.postcode): a
-        for a in Address.objects.filter(postcode__in={k[1] for k in wanted}, line1__in={k[0] for k in wanted})
-    }
+    existing = _stored_addresses(set(wanted))
     missing = [
         Address(line1=k[0], postcode=k[1], town=v.get("town", ""), district=v.get("district", ""))
         for k, v in wanted.items()
@@ -154,14 +165,7 @@ def _addresses_for(records: Sequence[RecordIn]) -> dict[tuple[str, str], Address
     ]
     Address.objects.bulk_create(missing, batch_size=_BATCH)
     if missing:
-        existing.update(
-            {
-                (a.line1, a.postcode): a
-                for a in Address.objects.filter(
-                    postcode__in={a.postcode for a in missing}, line1__in={a.line1 for a in missing}
-                )
-            }
-        )
+        existing.update(_stored_addresses({(a.line1, a.postcode) for a in missing}))
     return existing
 
 
