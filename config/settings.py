@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "lantern.referrals",
     "lantern.alerts",
     "lantern.screening",
+    "lantern.api",
+    "ninja",  # serves the API docs page's scripts locally (never from a CDN)
 ]
 
 MIDDLEWARE = [
@@ -145,6 +147,12 @@ TASKS = {"default": {"BACKEND": env("LANTERN_TASKS_BACKEND", default="django_tas
 LANTERN_MAX_UPLOAD_BYTES = env.int("LANTERN_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Live-feed REST API (lantern/api, docs/ingest.md): largest request body (keep it at or under
+# DATA_UPLOAD_MAX_MEMORY_SIZE), most rows per batch, requests per minute per token.
+LANTERN_API_MAX_BODY_BYTES = env.int("LANTERN_API_MAX_BODY_BYTES", default=5 * 1024 * 1024)
+LANTERN_API_MAX_ROWS = env.int("LANTERN_API_MAX_ROWS", default=5000)
+LANTERN_API_RATE_PER_MINUTE = env.int("LANTERN_API_RATE_PER_MINUTE", default=60)
 
 # Break-glass grants expire after this many hours (design: time-limited, e.g. 4 hours).
 LANTERN_BREAK_GLASS_HOURS = env.int("LANTERN_BREAK_GLASS_HOURS", default=4)

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from lantern.api.api import api
 from lantern.core import views as core_views
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("missing/", include("lantern.missing.urls")),
     path("front-door/", include("lantern.referrals.urls")),
     path("queue/", include("lantern.alerts.urls")),
+    path("api/", api.urls),
 ]
 
 handler400 = "lantern.core.views.bad_request"

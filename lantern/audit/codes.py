@@ -60,6 +60,9 @@ class AuditCode(models.IntegerChoices):
     BREAK_GLASS_GRANTED = 410, "Break-glass access granted"
     BREAK_GLASS_REVIEWED = 411, "Break-glass access reviewed"
     ACCESS_REFUSED = 420, "Access refused"
+    API_TOKEN_CREATED = 430, "Live feed API token created"
+    API_TOKEN_REVOKED = 431, "Live feed API token revoked"
+    API_READ = 432, "Live feed API read (feeds, batch status or a repeated submission)"
     # 5xx collection
     RECORDS_COLLECTED = 501, "Source records collected"
     ITEMS_COLLECTED = 502, "Timeline items collected"
@@ -68,3 +71,4 @@ class AuditCode(models.IntegerChoices):
     IMPORT_UPLOADED = 505, "Import file uploaded"
     IMPORT_VALIDATED = 506, "Import file validated (preview)"
     IMPORT_COMMITTED = 507, "Import batch committed"
+    API_BATCH_SUBMITTED = 508, "Live feed batch submitted through the API"
