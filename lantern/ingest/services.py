@@ -1043,7 +1043,7 @@ def _derive_practice(batch: ImportBatch, plan: _Plan, last_item_before: int) -> 
 
 
 def import_batch_commit(
-    batch: ImportBatch, *, viewer: Viewer, progress: Progress | None = None
+    batch: ImportBatch, *, viewer: Viewer, progress: Progress | None = None, link_new: bool = True
 ) -> ImportBatch:
     """Write a checked file into Lantern in one transaction (see the module docstring). Committing
     a committed batch does nothing. On any failure nothing is written and the batch is back to
@@ -1084,7 +1084,7 @@ def import_batch_commit(
             last_item = TimelineItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             created = _apply(batch, plan, viewer)
             _derive_practice(batch, plan, last_item)
-            if created:  # identity resolution of the new records, once they are committed
+            if created and link_new:  # identity resolution of the new records, once they are committed
                 transaction.on_commit(lambda: link_new_records_task.enqueue(created, viewer.membership.pk))
             counts = plan.counts()
             audit_record(

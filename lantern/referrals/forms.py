@@ -38,7 +38,8 @@ class DecisionForm(GovukForm):
     pathway = forms.ChoiceField(label="Pathway", choices=[("", "Choose"), *codelist("pathway").choices])
     reason = forms.CharField(label="Reason for the decision", widget=forms.Textarea)
     allocate_team = forms.ModelChoiceField(
-        queryset=Team.objects.select_related("agency"),
+        # Teams people work in (feed accounts' teams have no active member).
+        queryset=Team.objects.filter(memberships__user__is_active=True).distinct().select_related("agency"),
         label="Allocate to a team",
         required=False,
         empty_label="No allocation",

@@ -36,16 +36,21 @@ from lantern.people.services import (
 
 from .generator import County, write_ground_truth
 from .personas import AGREEMENT_START, AGREEMENTS, DEMO_PASSWORD, PERSONAS, TEAMS
+from .pipeline import import_county_files
 
 SYSTEM = "synthetic"
 RECORD_BATCH = 5_000
 ITEM_BATCH = 20_000
+FILE_DEFECT_RATE = 0.01  # the share of agency file rows with a realistic defect (refused or noted)
 Progress = Callable[[str, int, int], None]
 
 
 @dataclass
 class LoadSummary:
     agencies: int
+    files: int
+    file_rows: int
+    file_rows_rejected: int
     records: int
     items: int
     categories: int
@@ -136,28 +141,43 @@ def _record_in(rec: Any, addresses: dict[str, Any]) -> RecordIn:
     )
 
 
-def load_county(county: County, *, truth_dir: Path, progress: Progress | None = None) -> LoadSummary:
+def load_county(
+    county: County,
+    *,
+    truth_dir: Path,
+    progress: Progress | None = None,
+    defect_rate: float = FILE_DEFECT_RATE,
+) -> LoadSummary:
+    """Load the county as a partnership would receive it: every agency's files through the import
+    pipeline (upload, check, commit; defective rows refused into quarantine), then through the
+    collection services what no agency file format carries, then identity resolution."""
+
     def tick(stage: str, done: int, total: int) -> None:
         if progress:
             progress(stage, done, total)
 
     with transaction.atomic():
         agencies = load_agencies_and_people(county)
+    files = import_county_files(
+        county, truth_dir / "agency-files", defect_rate=defect_rate, progress=progress
+    )
 
     addresses = {a.key: a for a in county.addresses}
     record_keys = {r.key: (r.agency_code, r.source_system, r.source_key) for r in county.records}
     reference = f"synthetic county {county.size} seed {county.seed}"
+    stored = set(SourceRecord.objects.values_list("agency__code", "source_system", "source_key"))
+    remaining = [r for r in county.records if record_keys[r.key] not in stored]
 
-    total = len(county.records)
-    for number, chunk in enumerate(_chunks(county.records, RECORD_BATCH), start=1):
+    total = len(remaining)
+    for number, chunk in enumerate(_chunks(remaining, RECORD_BATCH), start=1):
         source_records_collect(
             records=[_record_in(r, addresses) for r in chunk],
             source_reference=f"{reference} records batch {number}",
             system_actor=SYSTEM,
         )
-        tick("loading records", min(number * RECORD_BATCH, total), total)
+        tick("loading records no agency file holds", min(number * RECORD_BATCH, total), total)
 
-    events = list(county.events) if not isinstance(county.events, list) else county.events
+    events = [e for i, e in enumerate(county.events) if i not in files.covered_events]
     items = 0
     for number, chunk in enumerate(_chunks(events, ITEM_BATCH), start=1):
         items += timeline_items_collect(
@@ -177,7 +197,7 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
             source_reference=f"{reference} events batch {number}",
             system_actor=SYSTEM,
         )
-        tick("loading events", items, len(events))
+        tick("loading events no agency file holds", items, len(events))
 
     categories = person_categories_collect(
         categories=[
@@ -211,8 +231,11 @@ def load_county(county: County, *, truth_dir: Path, progress: Progress | None = 
     truth_files = write_ground_truth(county, truth_dir)
     return LoadSummary(
         agencies=len(agencies),
-        records=total,
-        items=items,
+        files=files.files,
+        file_rows=files.rows,
+        file_rows_rejected=files.rejected,
+        records=SourceRecord.objects.count(),
+        items=TimelineItem.objects.count(),
         categories=categories,
         allocations=allocations,
         truth_files=truth_files,

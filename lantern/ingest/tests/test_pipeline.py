@@ -19,32 +19,12 @@ from lantern.ingest.services import (
     import_batch_validate,
 )
 from lantern.people.models import Person, SourceRecord, TimelineItem
-
-ORDER = {"Header": 0, "Episodes": 1, "Missing": 2}
-GROUP = {"generic": 0, "cin_census": 1, "ssda903": 2}
-
-
-def uploader(rel: str) -> str:
-    """The agency that sends each synthetic file."""
-    if rel.startswith(("ssda903/", "cin/", "generic/")):
-        return "LCC-CFS"
-    if rel.startswith("schools/"):
-        return Path(rel).stem.rsplit("_", 1)[1]
-    if rel.startswith("police/"):
-        return "NORTHANTS-POLICE" if "northants" in rel else "LEICS-POLICE"
-    return "UHL-NHS"
+from lantern.synthetic.pipeline import ordered as ordered_files
+from lantern.synthetic.pipeline import uploader
 
 
 def ordered(files) -> list[str]:
-    """The case system's contacts first, then the CIN census, then each 903 return in year order
-    (Header, Episodes, Missing), then everything else."""
-
-    def key(rel: str):
-        info = files.info(rel)
-        year = rel.split("_")[1] if info["format"] == "ssda903" else ""
-        return (GROUP.get(info["format"], 3), year, ORDER.get(info["table"], 0), rel)
-
-    return sorted(files.manifest["files"], key=key)
+    return ordered_files(files.manifest)
 
 
 def check(files, officers, rel: str, path: Path | None = None) -> ImportBatch:

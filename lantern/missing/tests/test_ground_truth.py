@@ -26,7 +26,7 @@ def county():
 @pytest.fixture
 def loaded(db, county, settings, tmp_path_factory):
     settings.DATA_DIR = tmp_path_factory.getbasetemp() / "linkage-data"
-    load_county(county, truth_dir=tmp_path_factory.mktemp("truth"))
+    load_county(county, truth_dir=tmp_path_factory.mktemp("truth"), defect_rate=0)
     return county
 
 

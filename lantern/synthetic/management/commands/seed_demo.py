@@ -55,7 +55,9 @@ class Command(BaseCommand):
                 bar.close()
         loaded = time.perf_counter()
         self.stdout.write(
-            f"Synthetic county '{size}' (seed {seed}, as of {as_of}): {summary.records:,} records, "
+            f"Synthetic county '{size}' (seed {seed}, as of {as_of}): {summary.files} agency files imported "
+            f"({summary.file_rows:,} rows, {summary.file_rows_rejected:,} refused into quarantine); "
+            f"{summary.records:,} records, "
             f"{summary.items:,} events, {summary.categories:,} categories, {summary.allocations} hub allocations. "
             f"Generated in {generated - started:.1f}s, loaded in {loaded - generated:.1f}s."
         )
