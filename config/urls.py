@@ -14,6 +14,7 @@ urlpatterns = [
     path("missing/", include("lantern.missing.urls")),
     path("front-door/", include("lantern.referrals.urls")),
     path("queue/", include("lantern.alerts.urls")),
+    path("screening/", include("lantern.screening.urls")),
     path("api/", api.urls),
 ]
 

@@ -71,7 +71,7 @@ def partnership(db) -> Partnership:
         name: Team.objects.create(agency=agencies[code], name=name, is_exploitation_hub=hub, service=service)
         for code, name, hub, service in [
             ("CSC", "front door", False, "front_door"),
-            ("CSC", "csc hub", True, ""),
+            ("CSC", "csc hub", True, "exploitation_hub"),
             ("POL", "police hub", True, ""),
             ("POL", "intel", False, ""),
             ("SCHA", "school a safeguarding", False, ""),

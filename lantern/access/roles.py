@@ -22,6 +22,8 @@ class Cap:
     MISSING_RECORD = "missing.record"
     REFERRAL_DECIDE = "referral.decide"
     QUEUE_WORK = "queue.work"
+    SCREENING_RECORD = "screening.record"
+    SCREENING_SIGN_OFF = "screening.sign_off"
     EXPORT_903 = "ingest.export_903"  # the LA's own SSDA903 return (children looked after)
 
 
@@ -48,7 +50,7 @@ ROLES: dict[str, Role] = {
             "hub_worker",
             "Exploitation hub worker",
             "Screens children for exploitation, maps associations, plans and refers.",
-            frozenset(_PRACTICE | {Cap.MISSING_RECORD, Cap.QUEUE_WORK}),
+            frozenset(_PRACTICE | {Cap.MISSING_RECORD, Cap.QUEUE_WORK, Cap.SCREENING_RECORD}),
         ),
         Role(
             "missing_coordinator",
@@ -76,6 +78,7 @@ ROLES: dict[str, Role] = {
                 _PRACTICE
                 | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.EXPORT_903, Cap.LINKAGE_REVIEW}
                 | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}
+                | {Cap.SCREENING_RECORD, Cap.SCREENING_SIGN_OFF}
             ),
         ),
         Role(

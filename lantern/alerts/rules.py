@@ -253,6 +253,34 @@ def break_glass_review(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[C
     ]
 
 
+def indicator_without_screening(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
+    """A child gains a suggested indicator after (or without) their latest screening."""
+    from lantern.screening.models import Screening, SuggestedIndicator
+
+    lookback = dt.timedelta(days=int(rule.params.get("lookback_days", 28)))
+    suggestions = _in_scope(
+        SuggestedIndicator.objects.filter(suggested_at__gte=at - lookback), scope, "person_id"
+    )
+    latest: dict[uuid.UUID, SuggestedIndicator] = {}
+    for s in suggestions.order_by("suggested_at", "pk"):
+        latest[s.person_id] = s
+    screened = dict(
+        Screening.objects.filter(person_id__in=list(latest), submitted_at__isnull=False)
+        .order_by("person_id", "submitted_at")
+        .values_list("person_id", "submitted_at")
+    )
+    return [
+        Candidate(
+            key=f"{person_id}:{s.pk}",
+            person_id=person_id,
+            title="New indicator and no current screening",
+            evidence=[{"text": f"{s.get_indicator_display()}: {s.evidence}", "url": s.evidence_url}],
+        )
+        for person_id, s in latest.items()
+        if person_id not in screened or screened[person_id] < s.suggested_at
+    ]
+
+
 KINDS: dict[str, Kind] = {
     "rhi_due": Kind(rhi_due, resolves=True),
     "repeat_missing": Kind(repeat_missing, resolves=False),
@@ -261,4 +289,5 @@ KINDS: dict[str, Kind] = {
     "referral_overdue": Kind(referral_overdue, resolves=True),
     "philomena_review_due": Kind(philomena_review_due, resolves=True),
     "break_glass_review": Kind(break_glass_review, resolves=True),
+    "indicator_without_screening": Kind(indicator_without_screening, resolves=True),
 }

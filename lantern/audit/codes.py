@@ -24,6 +24,7 @@ class AuditCode(models.IntegerChoices):
     CONTACTS_VIEWED = 119, "Front door contacts listed"
     CONTACT_VIEWED = 120, "Front door contact viewed"
     CALL_LOG_VIEWED = 121, "Missing phone line call log viewed"
+    SCREENING_VIEWED = 122, "Exploitation screening viewed"
     # 2xx change
     PERSON_CREATED = 201, "Person created"
     RECORD_LINKED = 203, "Source record linked to person"
@@ -48,6 +49,8 @@ class AuditCode(models.IntegerChoices):
     ALERT_ACTIONED = 280, "Alert acknowledged, assigned, snoozed or closed"
     ALERTS_RAISED = 281, "Alerts raised or resolved by the rules"
     INDICATORS_SUGGESTED = 290, "Screening indicators suggested from agency records"
+    SCREENING_RECORDED = 291, "Exploitation screening opened or submitted"
+    SCREENING_SIGNED_OFF = 292, "Exploitation screening signed off by a manager"
     # 3xx disclosure
     EXPORT = 301, "Export (disclosure)"
     EXPORT_903 = 302, "SSDA903 return exported"

@@ -64,7 +64,12 @@ def person_view(request, person_id: uuid.UUID):
         view = person_get(viewer=request.viewer, person_id=person_id)
     except NeedsBreakGlass:
         return _refused(request, person_id)
-    return render(request, "people/person.html", {"view": view, "person": view.person})
+    from lantern.screening.selectors import person_screenings
+
+    screenings = person_screenings(viewer=request.viewer, person_id=person_id)
+    return render(
+        request, "people/person.html", {"view": view, "person": view.person, "screenings": screenings}
+    )
 
 
 @viewer_required(Cap.PERSON_VIEW)

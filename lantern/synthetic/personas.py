@@ -14,7 +14,7 @@ DEMO_PASSWORD = "lantern-demo-2026"
 # (agency code, team name, is exploitation hub, the partnership-wide work it receives)
 TEAMS = [
     ("LCC-CFS", "First Response (front door)", False, "front_door"),
-    ("LCC-CFS", "Exploitation hub (social care)", True, ""),
+    ("LCC-CFS", "Exploitation hub (social care)", True, "exploitation_hub"),
     ("LCC-CFS", "Missing children team", False, "missing"),
     ("LCC-CFS", "Information governance", False, "governance"),
     ("LCC-CFS", "Digital services", False, ""),
