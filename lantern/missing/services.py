@@ -244,6 +244,20 @@ def _editable_report(viewer: Viewer, report_id: int) -> MissingReport:
     return report
 
 
+def _report_updated(viewer: Viewer, report: MissingReport, why: str, details: dict) -> None:
+    """The audit row of a change to an episode, then the alert rules for the child."""
+    audit_record(
+        code=AuditCode.MISSING_REPORT_UPDATED,
+        viewer=viewer,
+        subjects=[report.item.person_id],
+        object_type="missing_report",
+        object_id=report.pk,
+        justification=why,
+        details=details,
+    )
+    _refresh_alerts([report.item.person_id])
+
+
 @transaction.atomic
 def missing_report_regrade(*, viewer: Viewer, report_id: int, grade: str, rationale: str) -> MissingReport:
     report = _editable_report(viewer, report_id)
@@ -262,16 +276,7 @@ def missing_report_regrade(*, viewer: Viewer, report_id: int, grade: str, ration
     RiskGrading.objects.create(
         report=report, grade=grade, graded_at=now(), graded_by=viewer.user, rationale=rationale.strip()
     )
-    audit_record(
-        code=AuditCode.MISSING_REPORT_UPDATED,
-        viewer=viewer,
-        subjects=[report.item.person_id],
-        object_type="missing_report",
-        object_id=report.pk,
-        justification="Risk re-graded",
-        details={"from": previous, "to": grade},
-    )
-    _refresh_alerts([report.item.person_id])
+    _report_updated(viewer, report, "Risk re-graded", {"from": previous, "to": grade})
     return report
 
 
@@ -315,16 +320,7 @@ def missing_report_return(
     report.item.summary = f"{report.item.summary}; found ({report.found_location})"[:300]
     report.item.save(update_fields=["details", "summary", "updated_at"])
     ReturnHomeInterview.objects.get_or_create(report=report, defaults={"due_at": rhi_due_at(returned_at)})
-    audit_record(
-        code=AuditCode.MISSING_REPORT_UPDATED,
-        viewer=viewer,
-        subjects=[report.item.person_id],
-        object_type="missing_report",
-        object_id=report.pk,
-        justification="Child found or returned",
-        details={"found_out_of_area": found_out_of_area},
-    )
-    _refresh_alerts([report.item.person_id])
+    _report_updated(viewer, report, "Child found or returned", {"found_out_of_area": found_out_of_area})
     return report
 
 
@@ -351,14 +347,7 @@ def prevention_interview_record(
             "recorded_by": viewer.user,
         },
     )
-    audit_record(
-        code=AuditCode.MISSING_REPORT_UPDATED,
-        viewer=viewer,
-        subjects=[report.item.person_id],
-        object_type="missing_report",
-        object_id=report.pk,
-        justification="Police prevention interview recorded",
-    )
+    _report_updated(viewer, report, "Police prevention interview recorded", {})
     return interview
 
 
@@ -513,15 +502,7 @@ def return_interview_assign(*, viewer: Viewer, report_id: int, user_id: int) -> 
         raise ValidationFailed({"assigned_to": "Choose a worker in your agency"})
     rhi.assigned_to = worker
     rhi.save(update_fields=["assigned_to", "updated_at"])
-    audit_record(
-        code=AuditCode.MISSING_REPORT_UPDATED,
-        viewer=viewer,
-        subjects=[report.item.person_id],
-        object_type="return_home_interview",
-        object_id=rhi.pk,
-        justification="Return home interview assigned",
-        details={"assigned_to": worker.username},
-    )
+    _report_updated(viewer, report, "Return home interview assigned", {"assigned_to": worker.username})
     return rhi
 
 
