@@ -64,40 +64,74 @@ def _item_url(item: TimelineItem) -> str:
     return reverse("people:timeline", args=[item.person_id]) + f"#item-{item.pk}"
 
 
+def _fact_items(viewer: Viewer):
+    return TimelineItem.objects.filter(item_type__in=FACT_TYPES).filter(item_visibility_q(viewer))
+
+
+def _item_fact(item: TimelineItem) -> tools.Fact:
+    return tools.Fact(item.item_type, item.occurred_at, item.details, f"item:{item.pk}", item.summary)
+
+
+def _disclosure_fact(suggestion: SuggestedIndicator) -> tools.Fact:
+    return tools.Fact(
+        "rhi_disclosure", suggestion.suggested_at, {"indicator": suggestion.indicator}, f"suggested:{suggestion.pk}",
+        suggestion.evidence,
+    )  # fmt: skip
+
+
+def _child(dob: dt.date | None, facts: list[tools.Fact], at: dt.datetime) -> tools.ChildFacts:
+    return tools.ChildFacts(
+        age=age_on(dob, local(at).date()),
+        looked_after=tools.looked_after_on(facts, at),
+        learning_disability=False,  # no agency feed carries it yet; the practitioner adds what they know
+        facts=facts,
+    )
+
+
 def child_facts(viewer: Viewer, person: Person, at: dt.datetime) -> tuple[tools.ChildFacts, dict[str, str]]:
     """What the viewer's agency may see of the child, as facts for the suggestion rules, with a link
     for each fact (its ref). Withheld items never reach the rules, so they never become evidence."""
     items = (
-        TimelineItem.objects.filter(person=person, item_type__in=FACT_TYPES)
-        .filter(item_visibility_q(viewer))
+        _fact_items(viewer)
+        .filter(person=person)
         .select_related("missing_report")
         .order_by("occurred_at", "pk")
     )
     facts, links = [], {}
     for item in items:
-        ref = f"item:{item.pk}"
-        links[ref] = _item_url(item)
-        facts.append(tools.Fact(item.item_type, item.occurred_at, item.details, ref, item.summary))
+        facts.append(_item_fact(item))
+        links[facts[-1].ref] = _item_url(item)
     for suggestion in SuggestedIndicator.objects.filter(person=person).filter(item_visibility_q(viewer)):
-        ref = f"suggested:{suggestion.pk}"
-        links[ref] = suggestion.evidence_url
-        facts.append(
-            tools.Fact(
-                "rhi_disclosure",
-                suggestion.suggested_at,
-                {"indicator": suggestion.indicator},
-                ref,
-                suggestion.evidence,
-            )
+        facts.append(_disclosure_fact(suggestion))
+        links[facts[-1].ref] = suggestion.evidence_url
+    return _child(person.display_dob, facts, at), links
+
+
+def suggestions_for_children(viewer: Viewer, at: dt.datetime) -> dict[uuid.UUID, list[tools.Suggestion]]:
+    """Suggested indicators from agency events for every child (under 18) whose events the viewer's
+    agency may see, in one pass over those events ordered by person (for a caseload overview or a
+    nightly sweep; interview disclosures are suggestions already). Writes no audit row because it
+    shows nothing: a caller that shows the result audits what it shows."""
+    born_after = local(at).date().replace(year=local(at).year - 18)
+    items = (
+        _fact_items(viewer)
+        .filter(person__display_dob__gt=born_after, person__merged_into__isnull=True)
+        .order_by("person_id", "occurred_at", "pk")
+        .values_list(
+            "person_id", "person__display_dob", "item_type", "occurred_at", "details", "pk", "summary"
         )
-    looked_after = any(f.kind == "lac_episode" for f in facts)
-    child = tools.ChildFacts(
-        age=age_on(person.display_dob, local(at).date()),
-        looked_after=looked_after,
-        learning_disability=False,
-        facts=facts,
     )
-    return child, links
+    out: dict[uuid.UUID, list[tools.Suggestion]] = {}
+    current, dob, facts = None, None, []
+    for person_id, person_dob, kind, occurred_at, details, pk, summary in items.iterator(chunk_size=5000):
+        if person_id != current:
+            if current is not None and (found := tools.suggest(_child(dob, facts, at), at)):
+                out[current] = found
+            current, dob, facts = person_id, person_dob, []
+        facts.append(tools.Fact(kind, occurred_at, details, f"item:{pk}", summary))
+    if current is not None and (found := tools.suggest(_child(dob, facts, at), at)):
+        out[current] = found
+    return out
 
 
 def _require(viewer: Viewer, capability: str, message: str) -> None:

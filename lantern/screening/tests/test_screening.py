@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from lantern.alerts.models import Alert
 from lantern.alerts.services import alerts_refresh
+from lantern.analytics.screening import suggest
 from lantern.conftest import sign_in
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import local, now
@@ -160,3 +161,14 @@ def test_a_new_indicator_without_a_current_screening_alerts_the_hub_until_screen
     alerts_refresh(person_ids={p.kai.pk})
     alert.refresh_from_db()
     assert alert.status == "closed"
+
+
+def test_suggestions_for_every_child_match_the_one_child_path(partnership):
+    from lantern.screening.services import suggestions_for_children
+
+    p = partnership
+    at = now()
+    everyone = suggestions_for_children(p.viewer("hubsw"), at)
+    one = {s.indicator for s in suggest(child_facts(p.viewer("hubsw"), p.kai, at)[0], at)}
+    assert {s.indicator for s in everyone[p.kai.pk]} == one
+    assert "education_decline" in one
