@@ -114,7 +114,11 @@ def _codes(*codes: str, meaning: str = "(meaning not verified)") -> dict[str, st
     return {c: meaning for c in codes}
 
 
-SEX = {"1": "Male", "2": "Female"}
+# Header.SEX was 1/2 up to the 2023-24 return and is the reported sex M/F/U from 2024-25 (the DfE
+# validator's rule 101 changes with the lac2024_25 ruleset): both are read, as Lantern's M/F/U.
+SEX = {"1": "Male", "2": "Female", "M": "Male (reported sex, from 2024-25)", "F": "Female (reported sex, from 2024-25)",
+       "U": "Not known (reported sex, from 2024-25)"}  # fmt: skip
+SEX_TO_LANTERN = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U"}
 ETHNIC = {
     "WBRI": "White British",
     "WIRI": "White Irish",
@@ -259,7 +263,7 @@ def _header_build(
     person = PersonPart(
         source_key=child,
         dob=v["DOB"],
-        sex={"1": "M", "2": "F"}[v["SEX"]],
+        sex=SEX_TO_LANTERN[v["SEX"]],
         ethnicity=v["ETHNIC"],
         upn="" if upn in UPN_UNKNOWN else upn,
         la_child_id=child,

@@ -203,3 +203,16 @@ def test_no_django_in_the_formats_package() -> None:
     for path in root.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"^\s*(import|from)\s+django", text, re.M), path
+
+
+@pytest.mark.parametrize(("code", "sex"), [("1", "M"), ("2", "F"), ("M", "M"), ("F", "F"), ("U", "U")])
+def test_header_sex_is_read_in_both_the_old_and_the_2024_25_codes(code, sex):
+    """1/2 up to the 2023-24 return; the reported sex M/F/U from 2024-25 (DfE validator rule 101)."""
+    rows = list(
+        ssda903.ReturnValidator().check(
+            ssda903.parse(
+                io.BytesIO((HEADER + f"C1,{code},01/01/2012,WBRI,,,\r\n").encode()), filename="h.csv"
+            )
+        )
+    )
+    assert isinstance(rows[0], ParsedRow) and rows[0].person.sex == sex
