@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from lantern.access.models import BreakGlassGrant
 from lantern.analytics.missing import age_on, threshold_crossings
-from lantern.core.timeutils import end_of_local_day, local
+from lantern.core.timeutils import end_of_local_day, local, local_text
 from lantern.missing.models import MissingReport, PhilomenaProfile, ReturnHomeInterview
 from lantern.referrals.models import Contact
 
@@ -41,10 +41,6 @@ class Kind:
     resolves: bool
 
 
-def _when(moment: dt.datetime | None) -> str:
-    return local(moment).strftime("%a %d %b %Y %H:%M") if moment else ""
-
-
 def _in_scope(queryset, scope: Scope, person_field: str):
     return queryset if scope is None else queryset.filter(**{f"{person_field}__in": scope})
 
@@ -67,7 +63,7 @@ def rhi_due(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
             title="Return home interview due",
             evidence=[
                 {
-                    "text": f"Returned {_when(rhi.report.returned_at)}"
+                    "text": f"Returned {local_text(rhi.report.returned_at)}"
                     + (f" ({rhi.report.found_location})" if rhi.report.found_location else ""),
                     "url": _report_link(rhi.report),
                 }
@@ -124,7 +120,7 @@ def repeat_missing(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candi
                     title=rule.label,
                     evidence=[
                         {
-                            "text": f"Reported missing {_when(r.reported_at)} ({r.occurrence_ref})",
+                            "text": f"Reported missing {local_text(r.reported_at)} ({r.occurrence_ref})",
                             "url": _report_link(r),
                         }
                         for r in recent
@@ -153,7 +149,7 @@ def found_out_of_area(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Ca
             title="Child found out of area",
             evidence=[
                 {
-                    "text": f"Found {_when(r.returned_at)} in {r.found_location or 'another area'}",
+                    "text": f"Found {local_text(r.returned_at)} in {r.found_location or 'another area'}",
                     "url": _report_link(r),
                 }
             ],
@@ -179,7 +175,7 @@ def high_risk_open(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candi
             title=f"High-risk missing episode open more than {hours:g} hours",
             evidence=[
                 {
-                    "text": f"Reported missing {_when(r.reported_at)} ({r.occurrence_ref})",
+                    "text": f"Reported missing {local_text(r.reported_at)} ({r.occurrence_ref})",
                     "url": _report_link(r),
                 }
             ],
@@ -200,7 +196,7 @@ def referral_overdue(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Can
             title="Front door decision overdue",
             evidence=[
                 {
-                    "text": f"{c.get_kind_display()} received {_when(c.received_at)}; decision was due {_when(c.decision_due_at)}",
+                    "text": f"{c.get_kind_display()} received {local_text(c.received_at)}; decision was due {local_text(c.decision_due_at)}",
                     "url": reverse("referrals:contact", args=[c.pk]),
                 }
             ],
@@ -243,7 +239,7 @@ def break_glass_review(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[C
             title="Break-glass access awaiting review",
             evidence=[
                 {
-                    "text": f"By {g.user.get_full_name() or g.user.username} on {_when(g.granted_at)}",
+                    "text": f"By {g.user.get_full_name() or g.user.username} on {local_text(g.granted_at)}",
                     "url": reverse("audit:break_glass_review", args=[g.pk]),
                 }
             ],

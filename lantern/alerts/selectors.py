@@ -21,7 +21,7 @@ class Queue:
     counts: dict[str, int]  # rule label -> open alerts
 
 
-def team_queue(*, viewer: Viewer, rule_code: str = "") -> Queue:
+def team_queue(*, viewer: Viewer) -> Queue:
     """The viewer's team's open and acknowledged alerts (soonest due first), and what is snoozed."""
     if not viewer.can(Cap.QUEUE_WORK):
         raise AccessDenied("Your role does not include working alert queues.")
@@ -34,15 +34,14 @@ def team_queue(*, viewer: Viewer, rule_code: str = "") -> Queue:
     everything = list(live)
     working = [a for a in everything if a.status != "snoozed"]
     counts = Counter(a.rule.label for a in working)
-    shown = [a for a in working if not rule_code or a.rule.code == rule_code]
     snoozed = [a for a in everything if a.status == "snoozed"]
     audit_record(
         code=AuditCode.QUEUE_VIEWED,
         viewer=viewer,
-        subjects={a.person_id for a in shown + snoozed if a.person_id},
+        subjects={a.person_id for a in working + snoozed if a.person_id},
         object_type="team_queue",
         object_id=viewer.team.pk,
         justification="Team work queue",
-        details={"shown": len(shown), "snoozed": len(snoozed), "rule": rule_code or None},
+        details={"shown": len(working), "snoozed": len(snoozed)},
     )
-    return Queue(alerts=shown, snoozed=snoozed, counts=dict(sorted(counts.items())))
+    return Queue(alerts=working, snoozed=snoozed, counts=dict(sorted(counts.items())))

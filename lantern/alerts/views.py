@@ -26,12 +26,8 @@ def _members(viewer):
 
 @viewer_required(Cap.QUEUE_WORK)
 def queue_view(request):
-    queue = team_queue(viewer=request.viewer, rule_code=request.GET.get("rule", ""))
     context = {
-        "queue": queue,
-        "rule": request.GET.get("rule", ""),
-        "snooze_form": forms.SnoozeForm(),
-        "close_form": forms.CloseForm(),
+        "queue": team_queue(viewer=request.viewer),
         "assign_form": forms.AssignForm(members=_members(request.viewer)),
     }
     return render(request, "alerts/queue.html", context)

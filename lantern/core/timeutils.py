@@ -46,6 +46,11 @@ def local(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(LONDON)
 
 
+def local_text(moment: dt.datetime | None) -> str:
+    """A moment as people in England read it: "Tue 14 Nov 2026 09:30" (Europe/London)."""
+    return local(moment).strftime("%a %d %b %Y %H:%M") if moment else ""
+
+
 def end_of_local_day(moment: dt.datetime) -> dt.datetime:
     """23:59:59 on the same Europe/London calendar day (for "same-day" deadlines)."""
     day = moment.astimezone(LONDON).date()

@@ -24,7 +24,7 @@ from lantern.audit.services import audit_record
 from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import local, now
-from lantern.people.models import Person, TimelineItem
+from lantern.people.models import LANTERN_SOURCE, Person, TimelineItem, lantern_source
 from lantern.screening.models import SuggestedIndicator
 
 from .models import (
@@ -43,7 +43,6 @@ RHI_WINDOW = dt.timedelta(hours=72)  # DfE statutory guidance 2014 (standards.md
 WORK_LOOKBACK = dt.timedelta(days=28)
 DISCLOSURE_FREE_TEXT_LIMIT = 2000
 MISSING_ITEM_TYPES = ("missing_report", "missing_episode_903", "return_home_interview")
-LANTERN_SOURCE = "Lantern:"  # source_reference prefix of items recorded in Lantern itself
 
 
 def rhi_due_at(returned_at: dt.datetime) -> dt.datetime:
@@ -151,7 +150,7 @@ def missing_report_open(*, viewer: Viewer, data: ReportIn) -> MissingReport:
         controller=viewer.agency,
         purpose="safeguarding",
         item_type="missing_report",
-        source_reference=f"{LANTERN_SOURCE} recorded by {viewer.user.username}",
+        source_reference=lantern_source(f"recorded by {viewer.user.username}"),
         occurred_at=data.reported_at,
         recorded_at=at,
         summary=f"Reported missing from {codelist('missing_from').label(data.missing_from).lower()} "
@@ -433,7 +432,7 @@ def return_interview_record(*, viewer: Viewer, report_id: int, data: InterviewIn
         controller=viewer.agency,
         purpose="safeguarding",
         item_type="return_home_interview",
-        source_reference=f"{LANTERN_SOURCE} recorded by {viewer.user.username}",
+        source_reference=lantern_source(f"recorded by {viewer.user.username}"),
         occurred_at=data.held_at or data.offered_at,
         recorded_at=at,
         summary=f"Return home interview: {outcome_label.lower()}"
@@ -536,7 +535,7 @@ def philomena_save(*, viewer: Viewer, person_id: uuid.UUID, values: dict[str, st
             "reviewed_by": viewer.user,
             "purpose": "safeguarding",
             "item_type": "philomena_profile",
-            "source_reference": f"{LANTERN_SOURCE} kept by {viewer.agency.name}",
+            "source_reference": lantern_source(f"kept by {viewer.agency.name}"),
         },
     )
     audit_record(

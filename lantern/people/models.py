@@ -106,6 +106,14 @@ class SourceRecord(TimestampedModel):
         return f"{self.given_name} {self.family_name} ({self.agency_id}:{self.source_key})"
 
 
+# `source_reference` of an item recorded in Lantern itself (not received from an agency's system).
+LANTERN_SOURCE = "Lantern:"
+
+
+def lantern_source(what: str) -> str:
+    return f"{LANTERN_SOURCE} {what}"
+
+
 class ControlledItem(TimestampedModel):
     """Fields that decide who else may see an item: controller, purpose, handling code, type."""
 

@@ -20,6 +20,7 @@ from lantern.audit.services import audit_record
 from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import add_working_days, now
+from lantern.people.models import lantern_source
 
 from .models import Contact, StrategyDiscussion
 
@@ -98,7 +99,7 @@ def contact_record(*, viewer: Viewer, data: ContactIn) -> Contact:
         controller=viewer.agency,
         purpose="safeguarding",
         item_type="front_door_contact",
-        source_reference=f"Lantern: recorded by {viewer.user.username}",
+        source_reference=lantern_source(f"recorded by {viewer.user.username}"),
     )
     _open_to_front_door(contact, "front door contact")
     audit_record(
@@ -135,7 +136,7 @@ def contact_from_missing_report(*, report, system_actor: str) -> Contact | None:
             "controller": team.agency,
             "purpose": "safeguarding",
             "item_type": "front_door_contact",
-            "source_reference": f"Lantern: missing report {report.occurrence_ref}",
+            "source_reference": lantern_source(f"missing report {report.occurrence_ref}"),
         },
     )
     if created:
@@ -255,7 +256,7 @@ def strategy_discussion_record(
         controller=viewer.agency,
         purpose="safeguarding",
         item_type="front_door_contact",
-        source_reference=f"Lantern: recorded by {viewer.user.username}",
+        source_reference=lantern_source(f"recorded by {viewer.user.username}"),
     )
     audit_record(
         code=AuditCode.STRATEGY_DISCUSSION_RECORDED,

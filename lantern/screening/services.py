@@ -22,7 +22,7 @@ from lantern.audit.services import audit_record
 from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import age_on, local, now
-from lantern.people.models import Person, PersonCategory, TimelineItem
+from lantern.people.models import Person, PersonCategory, TimelineItem, lantern_source
 
 from .models import Screening, ScreeningIndicator, SuggestedIndicator
 
@@ -167,7 +167,7 @@ def screening_start(*, viewer: Viewer, person_id: uuid.UUID, tool_code: str = DE
         controller=viewer.agency,
         purpose="safeguarding",
         item_type="screening",
-        source_reference=f"Lantern: screening by {viewer.user.username}",
+        source_reference=lantern_source(f"screening by {viewer.user.username}"),
     )
     child, links = child_facts(viewer, person, at)
     known = {i.code for i in tool.indicators}
@@ -302,7 +302,7 @@ def _record_child_at_risk(viewer: Viewer, screening: Screening) -> None:
             controller=viewer.agency,
             purpose="safeguarding",
             item_type="subject_category",
-            source_reference=f"Lantern: screening {screening.pk}",
+            source_reference=lantern_source(f"screening {screening.pk}"),
             category="child_at_risk",
             starts_on=today,
         )

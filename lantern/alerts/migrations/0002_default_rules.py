@@ -38,6 +38,13 @@ RULES = [
         "missing",
     ),
     ("BG-REVIEW", "Break-glass access awaiting review", "break_glass_review", {}, "governance"),
+    (
+        "INDICATOR-NO-SCREENING",
+        "New indicator and no current screening",
+        "indicator_without_screening",
+        {"lookback_days": 28},
+        "exploitation_hub",
+    ),
 ]
 
 

@@ -26,10 +26,10 @@ def rolelabel(code: str) -> str:
 
 @register.filter
 def localtime_uk(moment) -> str:
-    """A time as people in England read it: "Tue 14 Nov 2026 09:30" (Europe/London)."""
-    from lantern.core.timeutils import local
+    """A time as people in England read it (see `timeutils.local_text`)."""
+    from lantern.core.timeutils import local_text
 
-    return local(moment).strftime("%a %d %b %Y %H:%M") if moment else ""
+    return local_text(moment)
 
 
 @register.inclusion_tag("includes/deadline.html")
