@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "lantern.referrals",
     "lantern.alerts",
     "lantern.screening",
+    "lantern.plans",
     "lantern.api",
     "ninja",  # serves the API docs page's scripts locally (never from a CDN)
 ]
@@ -156,6 +157,8 @@ LANTERN_API_RATE_PER_MINUTE = env.int("LANTERN_API_RATE_PER_MINUTE", default=60)
 
 # Break-glass grants expire after this many hours (design: time-limited, e.g. 4 hours).
 LANTERN_BREAK_GLASS_HOURS = env.int("LANTERN_BREAK_GLASS_HOURS", default=4)
+# Aggregate counts below this are suppressed wherever identities could be inferred.
+LANTERN_SUPPRESS_BELOW = env.int("LANTERN_SUPPRESS_BELOW", default=5)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("front-door/", include("lantern.referrals.urls")),
     path("queue/", include("lantern.alerts.urls")),
     path("screening/", include("lantern.screening.urls")),
+    path("plans/", include("lantern.plans.urls")),
     path("api/", api.urls),
 ]
 

@@ -34,8 +34,10 @@ SAFEGUARDING = [
     "csc_contact",
     "source_record",
     "subject_category",
+    "safety_plan",
+    "nrm_referral",
 ]
-LAW_ENFORCEMENT = ["arrest", "intelligence", "source_record", "subject_category"]
+LAW_ENFORCEMENT = ["arrest", "intelligence", "source_record", "subject_category", "disruption_order"]
 
 
 def at(day: str) -> dt.datetime:

@@ -20,6 +20,11 @@ class Agency(TimestampedModel):
     name = models.CharField(max_length=200)
     agency_type = models.CharField(max_length=40, choices=codelist("agency_type").choices)
     area = models.CharField(max_length=100, blank=True)
+    designated_first_responder = models.BooleanField(
+        default=False,
+        help_text="A voluntary organisation designated as an NRM first responder (e.g. Barnardo's); "
+        "police forces and local authorities are first responders by type.",
+    )
 
     class Meta:
         verbose_name_plural = "agencies"
@@ -31,6 +36,13 @@ class Agency(TimestampedModel):
     @property
     def is_law_enforcement(self) -> bool:
         return self.agency_type in codelist("agency_type").where("law_enforcement", True)
+
+    @property
+    def is_first_responder(self) -> bool:
+        """May refer a child to the National Referral Mechanism (standards.md §2.2)."""
+        return self.designated_first_responder or self.agency_type in codelist("agency_type").where(
+            "first_responder", True
+        )
 
 
 class Team(TimestampedModel):

@@ -25,6 +25,10 @@ class Cap:
     SCREENING_RECORD = "screening.record"
     SCREENING_SIGN_OFF = "screening.sign_off"
     EXPORT_903 = "ingest.export_903"  # the LA's own SSDA903 return (children looked after)
+    PLAN_RECORD = "plan.record"  # safety plans, their actions and reviews; disruption orders (police)
+    NRM_REFER = "nrm.refer"  # and the agency must be a first responder (standards.md §2.2)
+    MACE_MANAGE = "mace.manage"
+    EQUALITY_VIEW = "equality.view"
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,17 @@ ROLES: dict[str, Role] = {
             "front_door",
             "Front door practitioner",
             "First Response / MASH: takes contacts, referrals and missing notifications.",
-            frozenset(_PRACTICE | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}),
+            frozenset(_PRACTICE | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK, Cap.NRM_REFER}),
         ),
         Role(
             "hub_worker",
             "Exploitation hub worker",
             "Screens children for exploitation, maps associations, plans and refers.",
-            frozenset(_PRACTICE | {Cap.MISSING_RECORD, Cap.QUEUE_WORK, Cap.SCREENING_RECORD}),
+            frozenset(
+                _PRACTICE
+                | {Cap.MISSING_RECORD, Cap.QUEUE_WORK, Cap.SCREENING_RECORD}
+                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE}
+            ),
         ),
         Role(
             "missing_coordinator",
@@ -79,6 +87,7 @@ ROLES: dict[str, Role] = {
                 | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.EXPORT_903, Cap.LINKAGE_REVIEW}
                 | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}
                 | {Cap.SCREENING_RECORD, Cap.SCREENING_SIGN_OFF}
+                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE, Cap.EQUALITY_VIEW}
             ),
         ),
         Role(

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from lantern.access.models import BreakGlassGrant
 from lantern.analytics.missing import age_on, threshold_crossings
-from lantern.core.timeutils import end_of_local_day, local, local_text
+from lantern.core.timeutils import LONDON, end_of_local_day, local, local_text
 from lantern.missing.models import MissingReport, PhilomenaProfile, ReturnHomeInterview
 from lantern.referrals.models import Contact
 
@@ -277,6 +277,63 @@ def indicator_without_screening(rule: AlertRule, scope: Scope, at: dt.datetime) 
     ]
 
 
+def plan_action_due(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
+    """An open safety plan action due within `days_ahead` days, or overdue: the plan's team's work."""
+    from lantern.plans.models import PlanAction
+
+    horizon = local(at).date() + dt.timedelta(days=int(rule.params.get("days_ahead", 7)))
+    actions = _in_scope(
+        PlanAction.objects.filter(status="open", due_on__lte=horizon, plan__closed_at__isnull=True),
+        scope,
+        "plan__person_id",
+    ).select_related("plan", "owner_agency")
+    return [
+        Candidate(
+            key=f"action:{a.pk}:{a.due_on.isoformat()}",
+            person_id=a.plan.person_id,
+            title="Safety plan action due",
+            evidence=[
+                {
+                    "text": f"{a.description[:120]} ({a.owner_name}, {a.owner_agency.name}); due {a.due_on:%d %b %Y}",
+                    "url": reverse("plans:plan", args=[a.plan_id]),
+                }
+            ],
+            due_at=end_of_local_day(dt.datetime.combine(a.due_on, dt.time(12), tzinfo=LONDON)),
+            team_id=a.plan.team_id,
+        )
+        for a in actions
+    ]
+
+
+def screening_review_due(rule: AlertRule, scope: Scope, at: dt.datetime) -> list[Candidate]:
+    """A child's latest screening is due for review within `days_ahead` days, or overdue."""
+    from lantern.screening.models import Screening
+
+    horizon = local(at).date() + dt.timedelta(days=int(rule.params.get("days_ahead", 7)))
+    latest: dict[uuid.UUID, Screening] = {}
+    screenings = _in_scope(Screening.objects.filter(submitted_at__isnull=False), scope, "person_id")
+    for s in screenings.order_by("person_id", "-submitted_at").only(
+        "pk", "person_id", "review_due_on", "final_level", "submitted_at"
+    ):
+        latest.setdefault(s.person_id, s)
+    return [
+        Candidate(
+            key=f"screening:{s.pk}",
+            person_id=person_id,
+            title="Exploitation screening review due",
+            evidence=[
+                {
+                    "text": f"Screened {s.final_level} on {local(s.submitted_at):%d %b %Y}; review by {s.review_due_on:%d %b %Y}",
+                    "url": reverse("screening:detail", args=[s.pk]),
+                }
+            ],
+            due_at=end_of_local_day(dt.datetime.combine(s.review_due_on, dt.time(12), tzinfo=LONDON)),
+        )
+        for person_id, s in latest.items()
+        if s.review_due_on and s.review_due_on <= horizon
+    ]
+
+
 KINDS: dict[str, Kind] = {
     "rhi_due": Kind(rhi_due, resolves=True),
     "repeat_missing": Kind(repeat_missing, resolves=False),
@@ -286,4 +343,6 @@ KINDS: dict[str, Kind] = {
     "philomena_review_due": Kind(philomena_review_due, resolves=True),
     "break_glass_review": Kind(break_glass_review, resolves=True),
     "indicator_without_screening": Kind(indicator_without_screening, resolves=True),
+    "plan_action_due": Kind(plan_action_due, resolves=True),
+    "screening_review_due": Kind(screening_review_due, resolves=True),
 }

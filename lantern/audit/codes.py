@@ -25,6 +25,10 @@ class AuditCode(models.IntegerChoices):
     CONTACT_VIEWED = 120, "Front door contact viewed"
     CALL_LOG_VIEWED = 121, "Missing phone line call log viewed"
     SCREENING_VIEWED = 122, "Exploitation screening viewed"
+    SAFETY_PLAN_VIEWED = 123, "Safety plan viewed"
+    NRM_REFERRAL_VIEWED = 124, "NRM referral viewed"
+    MACE_MEETING_VIEWED = 125, "MACE meeting viewed (agenda and minutes)"
+    EQUALITY_VIEWED = 126, "Equality monitoring viewed (aggregates, no identities)"
     # 2xx change
     PERSON_CREATED = 201, "Person created"
     RECORD_LINKED = 203, "Source record linked to person"
@@ -51,6 +55,10 @@ class AuditCode(models.IntegerChoices):
     INDICATORS_SUGGESTED = 290, "Screening indicators suggested from agency records"
     SCREENING_RECORDED = 291, "Exploitation screening opened or submitted"
     SCREENING_SIGNED_OFF = 292, "Exploitation screening signed off by a manager"
+    SAFETY_PLAN_RECORDED = 293, "Safety plan created, reviewed or closed, or an action changed"
+    DISRUPTION_ORDER_RECORDED = 294, "Disruption order (CAWN, STRO, STPO) or breach recorded"
+    NRM_REFERRAL_RECORDED = 295, "NRM referral or decision recorded"
+    MACE_RECORDED = 296, "MACE meeting, agenda or minutes recorded"
     # 3xx disclosure
     EXPORT = 301, "Export (disclosure)"
     EXPORT_903 = 302, "SSDA903 return exported"

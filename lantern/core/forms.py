@@ -32,3 +32,13 @@ class GovukForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, message in self.required_messages.items():
             self.fields[name].error_messages["required"] = message
+
+
+class DayField(forms.DateField):
+    """A calendar date (a due date, a review date): the browser's date picker, or dd/mm/yyyy typed."""
+
+    widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y"])
+        super().__init__(**kwargs)

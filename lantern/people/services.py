@@ -611,3 +611,25 @@ def person_categories_collect(
         details={"categories": len(rows)},
     )
     return len(rows)
+
+
+def person_category_hold(
+    *, person_id, controller: Agency, category: str, purpose: str, source_reference: str, on: dt.date
+) -> bool:
+    """The controller holds `category` for the person from `on`, unless it already holds it open
+    (a category recorded by Lantern's own work: a screening, a disruption order). True if added."""
+    held = PersonCategory.objects.filter(
+        person_id=person_id, controller=controller, category=category, ends_on__isnull=True
+    )
+    if held.exists():
+        return False
+    PersonCategory.objects.create(
+        person_id=person_id,
+        controller=controller,
+        purpose=purpose,
+        item_type="subject_category",
+        source_reference=source_reference,
+        category=category,
+        starts_on=on,
+    )
+    return True

@@ -64,12 +64,18 @@ def person_view(request, person_id: uuid.UUID):
         view = person_get(viewer=request.viewer, person_id=person_id)
     except NeedsBreakGlass:
         return _refused(request, person_id)
-    from lantern.screening.selectors import person_screenings
+    from lantern.plans.selectors import person_plans
+    from lantern.screening.selectors import person_screenings, screening_trajectory
 
     screenings = person_screenings(viewer=request.viewer, person_id=person_id)
-    return render(
-        request, "people/person.html", {"view": view, "person": view.person, "screenings": screenings}
-    )
+    context = {
+        "view": view,
+        "person": view.person,
+        "screenings": screenings,
+        "plans": person_plans(viewer=request.viewer, person_id=person_id),
+        "trajectory": screening_trajectory(screenings),
+    }
+    return render(request, "people/person.html", context)
 
 
 @viewer_required(Cap.PERSON_VIEW)

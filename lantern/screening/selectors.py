@@ -10,6 +10,7 @@ from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
 from lantern.core.exceptions import AccessDenied
 
+from .charts import trajectory_svg
 from .models import Screening
 
 
@@ -54,3 +55,18 @@ def person_screenings(*, viewer: Viewer, person_id: uuid.UUID) -> list[Screening
         .select_related("assessed_by", "signed_off_by")
         .order_by("-created_at")
     )
+
+
+def screening_trajectory(screenings: list[Screening]):
+    """The chart of levels recorded over time, for the tool the child was most often screened with."""
+    from collections import Counter
+
+    from .services import available_tools
+
+    done = [s for s in screenings if s.final_level and s.submitted_at]
+    if not done:
+        return ""
+    (code, version), _ = Counter((s.tool_code, s.tool_version) for s in done).most_common(1)[0]
+    levels = [level.code for level in available_tools()[(code, version)].levels]
+    points = sorted((s.submitted_at.date(), s.final_level) for s in done if s.tool_code == code)
+    return trajectory_svg(points, levels)

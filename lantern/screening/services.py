@@ -22,7 +22,8 @@ from lantern.audit.services import audit_record
 from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import age_on, local, now
-from lantern.people.models import Person, PersonCategory, TimelineItem, lantern_source
+from lantern.people.models import Person, TimelineItem, lantern_source
+from lantern.people.services import person_category_hold
 
 from .models import Screening, ScreeningIndicator, SuggestedIndicator
 
@@ -286,26 +287,16 @@ def screening_submit(*, viewer: Viewer, screening_id: int, final_level: str, rat
 
 def _record_child_at_risk(viewer: Viewer, screening: Screening) -> None:
     """Screened at any level above the lowest: the child is a child at risk (victim-centred, DPA s38)."""
-    lowest = tool_of(screening).levels[0].code
-    if screening.final_level == lowest:
+    if screening.final_level == tool_of(screening).levels[0].code:
         return
-    today = local(now()).date()
-    held = PersonCategory.objects.filter(
+    person_category_hold(
         person_id=screening.person_id,
         controller=viewer.agency,
         category="child_at_risk",
-        ends_on__isnull=True,
+        purpose="safeguarding",
+        source_reference=lantern_source(f"screening {screening.pk}"),
+        on=local(now()).date(),
     )
-    if not held.exists():
-        PersonCategory.objects.create(
-            person_id=screening.person_id,
-            controller=viewer.agency,
-            purpose="safeguarding",
-            item_type="subject_category",
-            source_reference=lantern_source(f"screening {screening.pk}"),
-            category="child_at_risk",
-            starts_on=today,
-        )
 
 
 @transaction.atomic

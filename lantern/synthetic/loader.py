@@ -37,6 +37,7 @@ from lantern.people.services import (
 from .generator import County, write_ground_truth
 from .personas import AGREEMENT_START, AGREEMENTS, DEMO_PASSWORD, PERSONAS, TEAMS
 from .pipeline import import_county_files
+from .practice import stage_hub_practice
 
 SYSTEM = "synthetic"
 RECORD_BATCH = 5_000
@@ -226,6 +227,7 @@ def load_county(
     stage_missing_today()
     missing_derive(system_actor=SYSTEM)
     open_front_door()
+    stage_hub_practice()
     alerts_run(system_actor=SYSTEM)
     refresh_planner_statistics()
     truth_files = write_ground_truth(county, truth_dir)

@@ -93,7 +93,14 @@ PERSONAS = [
     ),
 ]
 
-_LAW_ENFORCEMENT_TYPES = ["arrest", "custody", "stop_search", "police_incident", "intelligence"]
+_LAW_ENFORCEMENT_TYPES = [
+    "arrest",
+    "custody",
+    "stop_search",
+    "police_incident",
+    "intelligence",
+    "disruption_order",
+]
 # Everything else in the item-type code list is safeguarding information.
 _SAFEGUARDING_TYPES = [t for t in codelist("item_type").codes if t not in _LAW_ENFORCEMENT_TYPES]
 

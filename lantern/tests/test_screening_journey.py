@@ -1,9 +1,11 @@
 """Journey 3 (first part) in real headless Chromium: a hub social worker screens a child allocated to
 the exploitation hub — indicators suggested from the records with links to their evidence — confirms
-them, records a level with a rationale, and her manager signs the screening off."""
+them, records a level with a rationale, and her manager signs the screening off, makes a safety plan
+with an action that reaches the team's queue, and puts the child on the next MACE agenda."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -20,6 +22,11 @@ def test_hub_worker_screens_a_child_and_the_manager_signs_off(live_lantern, page
         ".order_by('id').first();"
         "print(r.person.display_name, r.person.pk, sep='|')"
     ).split("|")
+    school_name = live_lantern.shell(
+        "from lantern.access.models import Agency;"
+        "print(Agency.objects.filter(agency_type='education').order_by('pk').first().name)"
+    )
+    due_in_two_days = (dt.date.today() + dt.timedelta(days=2)).isoformat()
     base = live_lantern.base_url
     _sign_in(page, base, "jo", role_label="Exploitation hub worker")
     page.goto(f"{base}/people/{person_id}/")
@@ -58,4 +65,30 @@ def test_hub_worker_screens_a_child_and_the_manager_signs_off(live_lantern, page
     page.get_by_role("button", name="Sign off this screening").click()
     assert page.get_by_test_id("screening-status").inner_text() == "Signed off"
     assert page.url == screening_url
+
+    # The plan for the child: a safety plan with an action for the school, due in two days, which
+    # appears in the team's queue; then the child goes on the next MACE agenda (screened HIGH).
+    page.goto(f"{base}/people/{person_id}/")
+    page.get_by_role("link", name="Create a safety plan").click()
+    page.get_by_label("What the plan is for").fill("Keep him safe at school and away from the deal line")
+    page.get_by_role("button", name="Create the plan").click()
+    page.wait_for_url(re.compile(r"/plans/\d+/$"))
+    page.get_by_label("Action").fill("Daily check-in with the designated safeguarding lead")
+    page.get_by_label("Owner agency").select_option(label=school_name)
+    page.get_by_label("Responsible person").fill("Head of year 10")
+    page.get_by_label("Due by").fill(due_in_two_days)
+    page.get_by_role("button", name="Add the action").click()
+    assert "Daily check-in" in page.get_by_test_id("actions").inner_text()
+
+    page.get_by_role("link", name="Team queue").click()
+    card = page.locator("[data-rule=PLAN-ACTION-DUE]").filter(has_text=child)
+    assert "Daily check-in" in card.first.inner_text()
+
+    page.get_by_role("link", name="MACE").click()
+    page.get_by_role("link", name=re.compile("MACE level 1")).first.click()
+    proposed = page.get_by_test_id("proposals").locator("tr", has_text=child)
+    assert "Screened HIGH" in proposed.inner_text()
+    proposed.get_by_role("button", name=re.compile("^Add to the agenda")).click()
+    assert child in page.get_by_test_id("agenda").inner_text()
+    assert "Screened HIGH" in page.get_by_test_id("agenda").inner_text()
     assert child

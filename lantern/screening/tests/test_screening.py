@@ -172,3 +172,15 @@ def test_suggestions_for_every_child_match_the_one_child_path(partnership):
     one = {s.indicator for s in suggest(child_facts(p.viewer("hubsw"), p.kai, at)[0], at)}
     assert {s.indicator for s in everyone[p.kai.pk]} == one
     assert "education_decline" in one
+
+
+def test_trajectory_chart_plots_each_level_and_escapes_text():
+    from lantern.screening.charts import trajectory_svg
+
+    svg = trajectory_svg(
+        [(dt.date(2026, 1, 5), "LOW"), (dt.date(2026, 4, 1), "HIGH"), (dt.date(2026, 6, 1), "<b>")],
+        ["LOW", "MEDIUM", "HIGH"],
+    )
+    assert svg.count("<circle") == 2  # a level outside the scale is not plotted
+    assert "HIGH on 01 Apr 2026" in svg and "<b>" not in svg
+    assert trajectory_svg([], ["LOW"]) == ""
