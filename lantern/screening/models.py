@@ -52,6 +52,10 @@ class Screening(ControlledItem):
     )
     signed_off_at = models.DateTimeField(null=True, blank=True)
     review_due_on = models.DateField(null=True, blank=True)
+    learning_disability = models.BooleanField(
+        default=False,
+        help_text="Recorded by the practitioner (no agency feed carries it); a floor rule of the tools.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["person", "-created_at"])]

@@ -6,6 +6,7 @@ The tool and its version are stored with the screening, so a new version never r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from functools import cache
@@ -84,7 +85,7 @@ def _child(dob: dt.date | None, facts: list[tools.Fact], at: dt.datetime) -> too
     return tools.ChildFacts(
         age=age_on(dob, local(at).date()),
         looked_after=tools.looked_after_on(facts, at),
-        learning_disability=False,  # no agency feed carries it yet; the practitioner adds what they know
+        learning_disability=False,  # no agency feed carries it: the practitioner records it on the screening
         facts=facts,
     )
 
@@ -239,7 +240,18 @@ def screening_indicator_add(
 def advice_for(viewer: Viewer, screening: Screening) -> tools.Advice:
     confirmed = set(screening.indicators.filter(decision="confirmed").values_list("indicator", flat=True))
     child, _ = child_facts(viewer, screening.person, now())
+    child = dataclasses.replace(child, learning_disability=screening.learning_disability)
     return tools.advise(tool_of(screening), confirmed, child)
+
+
+@transaction.atomic
+def screening_learning_disability_set(*, viewer: Viewer, screening_id: int, known: bool) -> Screening:
+    """What the practitioner knows of a learning disability: no agency feed carries it, and the tools
+    never let a child with one be assessed at the lowest level."""
+    screening = _editable(viewer, screening_id)
+    screening.learning_disability = known
+    screening.save(update_fields=["learning_disability", "updated_at"])
+    return screening
 
 
 @transaction.atomic

@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:screening_id>/add/", views.add_view, name="add"),
     path("<int:screening_id>/submit/", views.submit_view, name="submit"),
     path("<int:screening_id>/sign-off/", views.sign_off_view, name="sign_off"),
+    path(
+        "<int:screening_id>/learning-disability/", views.learning_disability_view, name="learning_disability"
+    ),
 ]

@@ -124,3 +124,16 @@ def sign_off_view(request, screening_id: int):
         lambda _d: services.screening_sign_off(viewer=request.viewer, screening_id=screening_id),
         "Screening signed off.",
     )  # fmt: skip
+
+
+@viewer_required(Cap.SCREENING_RECORD)
+@require_POST
+def learning_disability_view(request, screening_id: int):
+    known = request.POST.get("learning_disability") == "yes"
+    return _act(
+        request, screening_id,
+        lambda _d: services.screening_learning_disability_set(
+            viewer=request.viewer, screening_id=screening_id, known=known
+        ),
+        "Learning disability recorded." if known else "Learning disability removed.",
+    )  # fmt: skip

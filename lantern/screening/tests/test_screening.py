@@ -184,3 +184,26 @@ def test_trajectory_chart_plots_each_level_and_escapes_text():
     assert svg.count("<circle") == 2  # a level outside the scale is not plotted
     assert "HIGH on 01 Apr 2026" in svg and "<b>" not in svg
     assert trajectory_svg([], ["LOW"]) == ""
+
+
+def test_a_learning_disability_recorded_by_the_practitioner_lifts_the_advice_off_low(partnership, client):
+    from lantern.screening.services import advice_for
+
+    p = partnership
+    screening = screening_start(viewer=p.viewer("hubsw"), person_id=p.kai.pk)
+    for row in screening.indicators.all():
+        screening_indicator_decide(
+            viewer=p.viewer("hubsw"), screening_id=screening.pk, indicator=row.indicator,
+            decision="rejected", reason="Not borne out",
+        )  # fmt: skip
+    assert advice_for(p.viewer("hubsw"), screening).level == "LOW"
+    sign_in(client, "hubsw")
+    url = reverse("screening:learning_disability", args=[screening.pk])
+    assert client.post(url, {"learning_disability": "yes"}).status_code == 302
+    screening.refresh_from_db()
+    advice = advice_for(p.viewer("hubsw"), screening)
+    assert advice.level == "MEDIUM" and any("Learning disability" in r for r in advice.reasons)
+    sign_in(client, "dslb")
+    assert client.post(url, {"learning_disability": ""}).status_code == 403
+    screening.refresh_from_db()
+    assert screening.learning_disability
