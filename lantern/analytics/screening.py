@@ -866,6 +866,30 @@ def rule_disclosures(w: _Window) -> list[Suggestion]:
     ]
 
 
+def rule_deal_line(w: _Window) -> list[Suggestion]:
+    """Police intelligence linking the child to a deal line (its brand or number), where the child is
+    recorded in the victim-centred role, not as an adult posing risk (HO indicator, ST §2.1)."""
+    hits = [
+        f
+        for f in w.of("intelligence")
+        if (f.details.get("deal_line_number") or f.details.get("line_name"))
+        and str(f.details.get("subject_role", "")).lower() != "adult posing risk"
+    ]
+    if not hits:
+        return []
+    lines = sorted({str(f.details.get("line_name") or f.details.get("deal_line_number")) for f in hits})
+    return [
+        _suggestion(
+            "linked_to_deal_line",
+            [
+                f"Intelligence links the child to the {', '.join(repr(x) for x in lines)} deal line: "
+                f"{_list(hits, 'Intelligence log')}"
+            ],
+            hits,
+        )  # fmt: skip
+    ]
+
+
 def _attendance(f: Fact) -> float | None:
     pct = f.details.get("attendance_pct")
     return float(pct) if isinstance(pct, int | float) and not isinstance(pct, bool) else None
@@ -900,6 +924,7 @@ RULES: dict[str, Rule] = {
     "education": rule_education,
     "looked_after": rule_looked_after,
     "disclosures": rule_disclosures,
+    "deal_line": rule_deal_line,
 }
 
 

@@ -33,7 +33,7 @@ DEFAULT_TOOL = "lantern-cce"
 FACT_TYPES = (
     "missing_report", "missing_episode_903", "arrest", "stop_search", "custody", "police_incident",
     "ae_attendance", "school_suspension", "permanent_exclusion", "school_attendance_concern",
-    "lac_episode", "return_home_interview",
+    "lac_episode", "return_home_interview", "intelligence",
 )  # fmt: skip
 
 

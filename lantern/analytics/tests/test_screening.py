@@ -641,8 +641,25 @@ def test_every_rule_is_named_and_pure():
         "education",
         "looked_after",
         "disclosures",
+        "deal_line",
     }
     assert Level("LOW", "Low", 0) == Level("LOW", "Low", 0)
+
+
+def test_intelligence_linking_the_child_to_a_deal_line_is_suggested_but_not_as_an_adult_posing_risk():
+    as_child = fact(
+        "intelligence", 10, "i1", "Exploited to supply drugs for the line",
+        subject_role="child at risk of criminal exploitation", line_name="Jazz", deal_line_number="07700900123",
+    )  # fmt: skip
+    found = suggest(child(as_child), AT)
+    assert indicators(found) == ["linked_to_deal_line"]
+    assert "'Jazz'" in found[0].evidence and found[0].refs == ("i1",)
+    as_adult = fact(
+        "intelligence", 10, "i2", "Runs the line", subject_role="adult posing risk", line_name="Jazz"
+    )
+    no_line = fact("intelligence", 10, "i3", "Seen in town", subject_role="subject")
+    old = fact("intelligence", 400, "i4", "", subject_role="victim", line_name="Jazz")
+    assert suggest(child(as_adult, no_line, old), AT) == []
 
 
 def test_a_fact_with_a_naive_time_is_refused_naming_it():
@@ -713,10 +730,9 @@ def share(group: list[set[str]], test) -> float:
 
 def test_the_rules_fire_on_the_planted_children_far_more_than_on_matched_controls(planted_and_controls):
     """Measured (21 planted children, 1,899 controls): at least one suggested indicator for 100% of
-    the planted children and 13.9% of controls; two or more for 81% and 0.37%; three or more for 52%
-    and 0%. Per seed (7 planted each): any 1.00/1.00/1.00 vs 0.135/0.120/0.160; two or more
-    0.71/0.86/0.86 vs 0.004/0.004/0.003. Most controls' single suggestion is education (a
-    suspension, or severe absence)."""
+    the planted children and 13.9% of controls; two or more for 100% and 0.37%; three or more for 81%
+    and 0% (before the deal-line rule: 81% and 52% of planted children for two and three or more).
+    Most controls' single suggestion is education (a suspension, or severe absence)."""
     planted, control = planted_and_controls["planted"], planted_and_controls["control"]
     assert len(planted) == 21 and len(control) > 1000
     any_planted, any_control = share(planted, bool), share(control, bool)
@@ -725,11 +741,15 @@ def test_the_rules_fire_on_the_planted_children_far_more_than_on_matched_control
     assert two_planted >= 0.5 and two_planted >= 10 * two_control
 
 
-@pytest.mark.parametrize("indicator", CORE_RULES + ("unexplained_money_items", "multiple_phones"))
+@pytest.mark.parametrize(
+    "indicator", CORE_RULES + ("unexplained_money_items", "multiple_phones", "linked_to_deal_line")
+)
 def test_each_rule_fires_on_planted_children_more_than_on_controls(planted_and_controls, indicator):
     """Measured share of planted children vs controls for each rule (21 vs 1,899): missing or out
     of area 0.43 vs 0.0016; drugs 0.62 vs 0.0005; weapons 0.19 vs 0.0011; injuries 0.38 vs 0.010;
-    education 0.81 vs 0.114; looked after 0.14 vs 0.0058; cash 0.24 vs 0; phones 0.19 vs 0.
+    education 0.81 vs 0.114; looked after 0.14 vs 0.0058; cash 0.24 vs 0; phones 0.19 vs 0; linked to
+    a deal line 1.0 vs 0 (by construction: a planted child is screened the day after the latest
+    intelligence naming them, so that rule's share among planted children says little).
     Not asserted here: self-harm (1 planted child in 21 vs 0.0095 of controls, too few to say) and
     return home interview disclosures (the generator records none); both are proved on crafted
     children above."""
