@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "lantern.alerts",
     "lantern.screening",
     "lantern.plans",
+    "lantern.networks",
+    "lantern.lines",
     "lantern.api",
     "ninja",  # serves the API docs page's scripts locally (never from a CDN)
 ]

@@ -16,6 +16,8 @@ urlpatterns = [
     path("queue/", include("lantern.alerts.urls")),
     path("screening/", include("lantern.screening.urls")),
     path("plans/", include("lantern.plans.urls")),
+    path("network/", include("lantern.networks.urls")),
+    path("lines/", include("lantern.lines.urls")),
     path("api/", api.urls),
 ]
 

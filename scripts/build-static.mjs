@@ -24,6 +24,7 @@ for (const [from, to] of [
   [`${govuk}/govuk-frontend.min.js`, "govuk-frontend.min.js"],
   [`${moj}/moj-frontend.min.js`, "moj-frontend.min.js"],
   ["node_modules/htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  ["node_modules/cytoscape/dist/cytoscape.min.js", "cytoscape.min.js"],
 ]) {
   writeFileSync(`${out}/${to}`, readFileSync(from, "utf8").replace(/\/\/# sourceMappingURL=.*$/m, ""));
 }

@@ -29,6 +29,9 @@ class Cap:
     NRM_REFER = "nrm.refer"  # and the agency must be a first responder (standards.md §2.2)
     MACE_MANAGE = "mace.manage"
     EQUALITY_VIEW = "equality.view"
+    NETWORK_VIEW = "network.view"  # association maps, the lines register, operations
+    NETWORK_EDIT = "network.edit"  # record associations and register entries by hand
+    NETWORK_EXPORT = "network.export"  # entity/link CSV, GraphML, GEXF for analysts (disclosure-logged)
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ ROLES: dict[str, Role] = {
             frozenset(
                 _PRACTICE
                 | {Cap.MISSING_RECORD, Cap.QUEUE_WORK, Cap.SCREENING_RECORD}
-                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE}
+                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE, Cap.NETWORK_VIEW}
             ),
         ),
         Role(
@@ -76,7 +79,9 @@ ROLES: dict[str, Role] = {
             "police_analyst",
             "Police analyst",
             "Works with the force's own records and what is shared with the force.",
-            frozenset({Cap.PERSON_SEARCH, Cap.PERSON_VIEW}),
+            frozenset(
+                {Cap.PERSON_SEARCH, Cap.PERSON_VIEW, Cap.NETWORK_VIEW, Cap.NETWORK_EDIT, Cap.NETWORK_EXPORT}
+            ),
         ),
         Role(
             "team_manager",
@@ -87,7 +92,7 @@ ROLES: dict[str, Role] = {
                 | {Cap.BREAK_GLASS_REVIEW, Cap.IMPORT, Cap.EXPORT_903, Cap.LINKAGE_REVIEW}
                 | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}
                 | {Cap.SCREENING_RECORD, Cap.SCREENING_SIGN_OFF}
-                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE, Cap.EQUALITY_VIEW}
+                | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE, Cap.EQUALITY_VIEW, Cap.NETWORK_VIEW}
             ),
         ),
         Role(

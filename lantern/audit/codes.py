@@ -29,6 +29,8 @@ class AuditCode(models.IntegerChoices):
     NRM_REFERRAL_VIEWED = 124, "NRM referral viewed"
     MACE_MEETING_VIEWED = 125, "MACE meeting viewed (agenda and minutes)"
     EQUALITY_VIEWED = 126, "Equality monitoring viewed (aggregates, no identities)"
+    NETWORK_VIEWED = 127, "Association map viewed (a consultation of every person shown)"
+    LINES_VIEWED = 128, "County lines register, line or operation viewed"
     # 2xx change
     PERSON_CREATED = 201, "Person created"
     RECORD_LINKED = 203, "Source record linked to person"
@@ -59,10 +61,13 @@ class AuditCode(models.IntegerChoices):
     DISRUPTION_ORDER_RECORDED = 294, "Disruption order (CAWN, STRO, STPO) or breach recorded"
     NRM_REFERRAL_RECORDED = 295, "NRM referral or decision recorded"
     MACE_RECORDED = 296, "MACE meeting, agenda or minutes recorded"
+    NETWORK_DERIVED = 297, "Association links derived from agency records"
+    NETWORK_LINK_RECORDED = 298, "Association or register entry recorded by hand"
     # 3xx disclosure
     EXPORT = 301, "Export (disclosure)"
     EXPORT_903 = 302, "SSDA903 return exported"
     PHILOMENA_RELEASED = 310, "Philomena profile released to police (disclosure)"
+    NETWORK_EXPORTED = 311, "Association chart exported (entity and link CSV, GraphML or GEXF)"
     # 4xx access control
     LOGIN = 401, "Logged in"
     LOGIN_FAILED = 402, "Login failed"

@@ -2646,6 +2646,7 @@ class _Builder:
                 self.adult_posing_risk_events(rng, p)
             elif p.role == "cuckooed_adult":
                 self.cuckooed_events(rng, p)
+                self.address_visits(p)
 
     def line_intel(self, rng: random.Random, p: _Person, day: int, kind: str) -> None:
         line = p.line
@@ -3029,6 +3030,38 @@ class _Builder:
                     f"{service[0].upper()}{service[1:]} contact (home visit)",
                     {"service": service, "contact_type": "home visit"},
                 )
+
+    def address_visits(self, p: _Person) -> None:
+        """Police visits to a cuckooed address in the last six weeks of its takeover, finding the
+        line's children and adults posing risk there (stop and search records at the address): the
+        evidence a cuckooing signal looks for. A random stream of its own, so adding these visits
+        changes nothing else in the county."""
+        line = p.line
+        assert line is not None
+        rng = random.Random(f"{self.seed}:visits:{p.key}")
+        addr = self.addr_by_key[p.home]
+        hi = min(p.exp_hi, self.n_days - 1)
+        lo = max(p.exp_lo, hi - 42)
+        wanted = set(line["exploited_child_keys"]) | set(line["adult_keys"])
+        people = {q.key: q for q in self.people if q.key in wanted and "LEICS-POLICE" in q.recs}
+        children = [
+            q
+            for k in line["exploited_child_keys"]
+            if (q := people.get(k)) is not None and q.exp_lo <= hi and q.exp_hi >= lo
+        ]
+        adults = [q for k in line["adult_keys"] if (q := people.get(k)) is not None]
+        visitors = rng.sample(children, min(len(children), rng.randint(3, 5)))
+        visitors += rng.sample(adults, min(len(adults), rng.randint(1, 2)))
+        place = f"{addr.line1}, {addr.town}"
+        for q in visitors:
+            self.emit(
+                q.recs["LEICS-POLICE"],
+                "stop_search",
+                rng.randint(lo, hi),
+                self.minute(rng, "night"),
+                f"Stop and search at {place} (drugs) during a visit to the address: nothing found",
+                {"grounds": "drugs", "outcome": "nothing found", "location": place},
+            )
 
     # ---------------------------------------------------------------- finishing
     def ensure_records(self) -> None:

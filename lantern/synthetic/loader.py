@@ -22,8 +22,10 @@ from lantern.access.services import (
     user_create,
 )
 from lantern.alerts.services import alerts_run
+from lantern.lines.services import lines_derive
 from lantern.linkage.services import linkage_run_full
 from lantern.missing.services import missing_derive
+from lantern.networks.services import network_derive
 from lantern.people.models import SourceRecord, TimelineItem
 from lantern.people.services import (
     CategoryIn,
@@ -37,7 +39,7 @@ from lantern.people.services import (
 from .generator import County, write_ground_truth
 from .personas import AGREEMENT_START, AGREEMENTS, DEMO_PASSWORD, PERSONAS, TEAMS
 from .pipeline import import_county_files
-from .practice import stage_hub_practice
+from .practice import stage_hub_practice, stage_operation
 
 SYSTEM = "synthetic"
 RECORD_BATCH = 5_000
@@ -227,6 +229,11 @@ def load_county(
     stage_missing_today()
     missing_derive(system_actor=SYSTEM)
     open_front_door()
+    if progress:
+        progress("association map and lines register", 0, 1)
+    network_derive(system_actor=SYSTEM)
+    lines_derive(system_actor=SYSTEM)
+    stage_operation()
     stage_hub_practice()
     alerts_run(system_actor=SYSTEM)
     refresh_planner_statistics()

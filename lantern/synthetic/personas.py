@@ -100,6 +100,8 @@ _LAW_ENFORCEMENT_TYPES = [
     "police_incident",
     "intelligence",
     "disruption_order",
+    "county_line",
+    "police_operation",
 ]
 # Everything else in the item-type code list is safeguarding information.
 _SAFEGUARDING_TYPES = [t for t in codelist("item_type").codes if t not in _LAW_ENFORCEMENT_TYPES]

@@ -81,3 +81,23 @@ def stage_hub_practice() -> int:
         invited_agencies=[agencies[t] for t in ("police", "education", "health", "youth_justice") if t in agencies],
     )  # fmt: skip
     return len(children)
+
+
+def stage_operation() -> None:
+    """Last quarter's police operation against the most recently active line (journey 6's
+    "Operation outcomes"), recorded by the police analyst persona; its arrests, children and
+    vulnerable adults are counted from the linked records."""
+    from lantern.lines.models import Line, LineNumber
+    from lantern.lines.services import operation_record
+
+    latest = LineNumber.objects.order_by("-last_seen").select_related("line").first()
+    if latest is None:
+        return
+    membership = Membership.objects.select_related("team__agency", "user").get(user__username="ali")
+    ali = Viewer(user=membership.user, membership=membership)
+    today = local(now()).date()
+    operation_record(
+        viewer=ali, name="Operation Kestrel", started_on=today - dt.timedelta(days=365),
+        ended_on=today - dt.timedelta(days=30), line_ids=[latest.line_id], warrants_executed=12,
+    )  # fmt: skip
+    Line.objects.filter(pk=latest.line_id).update(status="confirmed", transport_modes=["rail", "hire_car"])
