@@ -78,3 +78,25 @@ class PeerMapForm(forms.Form):
             if any(row.values()):
                 rows.append(row)
         return rows
+
+
+class PhoneLinkForm(forms.Form):
+    """Link the entity on the page to a phone number (kept as typed and flagged if it will not parse)."""
+
+    number = forms.CharField(label="Phone number", max_length=40)
+    link_type = forms.ChoiceField(
+        label="Link", choices=codelist("network_link_type").choices, initial="uses_phone"
+    )
+    note = forms.CharField(label="Source of the association", max_length=300)
+    source_reliability = forms.ChoiceField(
+        label="Source reliability",
+        choices=[("", "Not graded"), *codelist("source_reliability").choices],
+        required=False,
+    )
+    information_assessment = forms.ChoiceField(
+        label="Information assessment", choices=[("", "Not graded"), *codelist("information_assessment").choices],
+        required=False,
+    )  # fmt: skip
+    handling_code = forms.TypedChoiceField(
+        label="Handling code", choices=codelist("handling_code").choices, coerce=int, initial=3
+    )

@@ -67,6 +67,7 @@ def map_view(request, entity_id: int):
         "elements": selectors.map_elements(result),
         "expand_base": request.GET.urlencode(),
         "export_form": forms.ExportForm(),
+        "phone_form": forms.PhoneLinkForm(),
     }
     return render(request, "networks/map.html", context)
 
@@ -94,23 +95,26 @@ def export_view(request, entity_id: int):
 @viewer_required(Cap.NETWORK_EDIT)
 @require_POST
 def link_new_view(request, entity_id: int):
+    """Link the entity to a phone number typed by the analyst."""
+    form = forms.PhoneLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not recorded: enter the number, the link and its source.")
+        return redirect("networks:map", entity_id=entity_id)
+    d = form.cleaned_data
     try:
-        services.link_record(
-            viewer=request.viewer, source_id=entity_id, target_id=int(request.POST.get("target") or 0),
-            link_type=request.POST.get("link_type", ""), note=request.POST.get("note", ""),
-            source_reliability=request.POST.get("source_reliability", ""),
-            information_assessment=request.POST.get("information_assessment", ""),
-            handling_code=int(request.POST.get("handling_code") or 3),
-        )  # fmt: skip
+        phone = services.phone_entity_record(viewer=request.viewer, number=d.pop("number"))
+        services.link_record(viewer=request.viewer, source_id=entity_id, target_id=phone.pk, **d)
     except AccessDenied as error:
         raise PermissionDenied(str(error)) from None
-    except (ValidationFailed, ValueError) as error:
-        detail = (
-            "; ".join(error.errors.values()) if isinstance(error, ValidationFailed) else "Check the entity"
-        )
-        messages.error(request, f"Not recorded: {detail}")
+    except ValidationFailed as error:
+        messages.error(request, "Not recorded: " + "; ".join(error.errors.values()))
     else:
-        messages.success(request, "Association recorded.")
+        note = (
+            ""
+            if phone.parsed
+            else " The number did not parse as a phone number: it is kept as typed and flagged."
+        )
+        messages.success(request, "Association recorded." + note)
     return redirect("networks:map", entity_id=entity_id)
 
 

@@ -32,11 +32,6 @@ class ActionForm(GovukForm):
     due_on = DayField(label="Due by")
 
 
-class ActionStatusForm(GovukForm):
-    status = forms.ChoiceField(choices=codelist("plan_action_status").choices)
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea)
-
-
 class ReviewForm(GovukForm):
     required_messages = {
         "held_on": "Enter the date of the review",

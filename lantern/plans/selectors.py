@@ -37,45 +37,39 @@ def _refused(viewer: Viewer, object_type: str, object_id) -> AccessDenied:
     return AccessDenied("You cannot see this.")
 
 
-def safety_plan_get(*, viewer: Viewer, plan_id: int) -> SafetyPlan:
-    plan = (
-        _visible(SafetyPlan, viewer)
-        .filter(pk=plan_id)
-        .select_related("person", "team__agency", "created_by", "screening", "controller")
-        .prefetch_related("actions__owner_agency", "actions__meeting", "reviews__recorded_by")
-        .first()
-    )
-    if plan is None:
-        raise _refused(viewer, "safety_plan", plan_id)
+def _get_one(viewer: Viewer, model, pk: int, code: AuditCode, object_type: str, why: str, *related: str):
+    """One plan, referral… the viewer may see (audited with the child as subject), or refused."""
+    found = _visible(model, viewer).filter(pk=pk).select_related("person", "controller", *related).first()
+    if found is None:
+        raise _refused(viewer, object_type, pk)
     audit_record(
-        code=AuditCode.SAFETY_PLAN_VIEWED,
+        code=code,
         viewer=viewer,
-        subjects=[plan.person_id],
-        object_type="safety_plan",
-        object_id=plan.pk,
-        justification="Safety plan",
+        subjects=[found.person_id],
+        object_type=object_type,
+        object_id=pk,
+        justification=why,
     )
-    return plan
+    return found
+
+
+def safety_plan_get(*, viewer: Viewer, plan_id: int) -> SafetyPlan:
+    return _get_one(
+        viewer, SafetyPlan, plan_id, AuditCode.SAFETY_PLAN_VIEWED, "safety_plan", "Safety plan",
+        "team__agency", "created_by", "screening",
+    )  # fmt: skip
 
 
 def nrm_referral_get(*, viewer: Viewer, referral_id: int) -> NrmReferral:
-    referral = (
-        _visible(NrmReferral, viewer)
-        .filter(pk=referral_id)
-        .select_related("person", "referred_by", "controller")
-        .first()
+    return _get_one(
+        viewer,
+        NrmReferral,
+        referral_id,
+        AuditCode.NRM_REFERRAL_VIEWED,
+        "nrm_referral",
+        "NRM referral",
+        "referred_by",
     )
-    if referral is None:
-        raise _refused(viewer, "nrm_referral", referral_id)
-    audit_record(
-        code=AuditCode.NRM_REFERRAL_VIEWED,
-        viewer=viewer,
-        subjects=[referral.person_id],
-        object_type="nrm_referral",
-        object_id=referral.pk,
-        justification="NRM referral",
-    )
-    return referral
 
 
 @dataclass

@@ -34,6 +34,19 @@ def _run(form, act):
     return True
 
 
+def _act_and_return(request, act, done: str, back):
+    """Run a one-button service call: 403 if refused, its messages as an error banner if not saved."""
+    try:
+        act()
+    except AccessDenied as error:
+        raise PermissionDenied(str(error)) from None
+    except ValidationFailed as error:
+        messages.error(request, "Not saved: " + "; ".join(error.errors.values()))
+    else:
+        messages.success(request, done)
+    return back
+
+
 def _get(getter, **kwargs):
     try:
         return getter(**kwargs)
@@ -64,14 +77,13 @@ def _plan_page(request, plan_id: int, status: int = 200, **bound):
     context = {
         "plan": plan,
         "person": plan.person,
-        "actions": list(plan.actions.all()),
-        "reviews": list(plan.reviews.all()),
+        "actions": list(plan.actions.select_related("owner_agency", "meeting")),
+        "reviews": list(plan.reviews.select_related("recorded_by")),
         "can_edit": can_edit,
         "today": local(now()).date(),
         "action_form": bound.get("action_form") or forms.ActionForm(),
         "review_form": bound.get("review_form") or forms.ReviewForm(initial={"held_on": local(now()).date()}),
         "close_form": bound.get("close_form") or forms.CloseForm(),
-        "status_form": forms.ActionStatusForm(),
     }
     return render(request, "plans/plan.html", context, status=status)
 
@@ -100,20 +112,15 @@ def action_add_view(request, plan_id: int):
 @viewer_required(Cap.PLAN_RECORD)
 @require_POST
 def action_update_view(request, plan_id: int, action_id: int):
-    form = forms.ActionStatusForm(request.POST)
-    try:
-        form.is_valid()
-        services.plan_action_update(
-            viewer=request.viewer, action_id=action_id, status=request.POST.get("status", ""),
-            note=form.cleaned_data.get("note", ""),
-        )  # fmt: skip
-    except AccessDenied as error:
-        raise PermissionDenied(str(error)) from None
-    except ValidationFailed as error:
-        messages.error(request, "Not saved: " + "; ".join(error.errors.values()))
-    else:
-        messages.success(request, "Action updated.")
-    return redirect("plans:plan", plan_id=plan_id)
+    note = request.POST.get("note", "")
+    return _act_and_return(
+        request,
+        lambda: services.plan_action_update(
+            viewer=request.viewer, action_id=action_id, status=request.POST.get("status", ""), note=note
+        ),
+        "Action updated.",
+        redirect("plans:plan", plan_id=plan_id),
+    )
 
 
 @viewer_required(Cap.PLAN_RECORD)
@@ -244,7 +251,7 @@ def meeting_view(request, meeting_id: int):
 @viewer_required(Cap.MACE_MANAGE)
 @require_POST
 def agenda_add_view(request, meeting_id: int):
-    """A proposed child (person_id with the proposal's reasons) or a level 2 subject."""
+    """A proposed child (person_id, with the proposal's reasons) or a level 2 subject."""
     person_id = request.POST.get("person_id")
     if person_id:
         meeting = _get(selectors.mace_meeting_get, viewer=request.viewer, meeting_id=meeting_id)
@@ -252,30 +259,19 @@ def agenda_add_view(request, meeting_id: int):
         reasons = next((p.reasons for p in proposals if str(p.person.pk) == person_id), None)
         if reasons is None:
             raise PermissionDenied("That child is not proposed for this meeting.")
-        form, act = (
-            None,
-            lambda: services.mace_agenda_add(
-                viewer=request.viewer, meeting_id=meeting_id, person_id=uuid.UUID(person_id), reasons=reasons
-            ),
-        )
+        item = {"person_id": uuid.UUID(person_id), "reasons": reasons}
     else:
         form = forms.SubjectForm(request.POST)
         if not form.is_valid():
             return _meeting_page(request, meeting_id, status=400, subject_form=form)
         why = form.cleaned_data["why"]
-        act = lambda: services.mace_agenda_add(  # noqa: E731
-            viewer=request.viewer, meeting_id=meeting_id, subject=form.cleaned_data["subject"],
-            reasons=[{"text": why, "url": ""}] if why else [],
-        )  # fmt: skip
-    try:
-        act()
-    except AccessDenied as error:
-        raise PermissionDenied(str(error)) from None
-    except ValidationFailed as error:
-        messages.error(request, "Not added: " + "; ".join(error.errors.values()))
-    else:
-        messages.success(request, "Added to the agenda.")
-    return redirect("plans:meeting", meeting_id=meeting_id)
+        item = {"subject": form.cleaned_data["subject"], "reasons": [{"text": why, "url": ""}] if why else []}
+    return _act_and_return(
+        request,
+        lambda: services.mace_agenda_add(viewer=request.viewer, meeting_id=meeting_id, **item),
+        "Added to the agenda.",
+        redirect("plans:meeting", meeting_id=meeting_id),
+    )
 
 
 @viewer_required(Cap.MACE_MANAGE)

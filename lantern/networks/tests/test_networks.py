@@ -322,3 +322,20 @@ def test_the_line_page_shows_the_register_entry_and_analysts_keep_it(mapped, cli
     assert client.get(reverse("lines:line", args=[line.pk])).status_code == 403
     sign_in(client, "hubsw")  # the hub may read the register (shared under the CCE agreement) but not keep it
     assert client.post(reverse("lines:line", args=[line.pk]), {"status": "suspected"}).status_code == 403
+
+
+def test_an_analyst_links_a_phone_and_a_number_that_will_not_parse_is_kept_flagged(mapped, client):
+    p = mapped
+    kai = _entity(person=p.kai)
+    sign_in(client, "analyst")
+    url = reverse("networks:link_new", args=[kai.pk])
+    base = {"link_type": "uses_phone", "note": "Phone seized on arrest", "handling_code": 2}
+    assert client.post(url, {**base, "number": "07700 900456"}).status_code == 302
+    assert Link.objects.filter(source=kai, target__key="+447700900456", link_type="uses_phone").exists()
+    client.post(url, {**base, "number": "07700 9OO456"})  # letter O for zero: kept as typed
+    odd = Entity.objects.get(kind="phone", key="07700 9OO456")
+    assert not odd.parsed and Link.objects.filter(source=kai, target=odd).exists()
+    page = client.get(reverse("networks:map", args=[kai.pk]))
+    assert "not parsed" in page.text
+    sign_in(client, "hubsw")
+    assert client.post(url, {**base, "number": "07700 900789"}).status_code == 403
