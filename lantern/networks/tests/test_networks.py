@@ -14,6 +14,7 @@ import networkx as nx
 import pytest
 from django.urls import reverse
 
+from lantern.analytics import graph as g
 from lantern.audit.models import AuditEvent
 from lantern.conftest import at, sign_in
 from lantern.core.exceptions import ValidationFailed
@@ -145,6 +146,11 @@ def test_a_hidden_link_or_entity_never_appears_even_as_a_count(mapped, client):
     assert selectors.node_id(_entity(kind="deal_line").pk) in shown
     assert all(link.handling_code != 4 for link in social.links)
     assert selectors.entity_visible(p.viewer("hubsw"), flat.pk) is None
+    graph = social.view.graph  # the graph every analysis is handed: paths and communities see the same
+    with pytest.raises(g.UnknownNodeError):
+        g.shortest_paths(graph, selectors.node_id(kai.pk), selectors.node_id(flat.pk))
+    members = {member for group in g.peer_groups(graph, min_size=1) for member in group.node_ids}
+    assert selectors.node_id(flat.pk) not in members and len(members) <= len(graph.nodes)
     report = selectors.signals(viewer=p.viewer("hubsw"), as_of=dt.date(2026, 11, 1), min_linked=1)
     assert all(address.pk != flat.pk for _, address in report.cuckooing)
     # A school sees no intelligence at all: not even the child's own entity is reachable.
