@@ -333,6 +333,7 @@ class Signals:
     as_of: dt.date
     cuckooing: list[tuple[g.CuckooingSignal, Entity]]
     proximity: g.LineProximity
+    key_adults: tuple[g.KeyAdult, ...]
     lines: dict[str, Entity]
     entities: dict[str, Entity]
 
@@ -356,7 +357,8 @@ def signals(
     view = viewer_graph(viewer)
     cuckooing = g.cuckooing_signals(view.graph, as_of=as_of, window_days=window_days, min_linked=min_linked)
     proximity = g.children_near_active_lines(view.graph, line_activity(view), as_of=as_of)
-    named = {c.child_id for c in proximity.children}
+    adults = g.key_adults(view.graph, min_children=2, measure="pagerank")[:20]
+    named = {c.child_id for c in proximity.children} | {a.id for a in adults}
     for s in cuckooing:
         named |= set(s.child_ids) | set(s.adult_posing_risk_ids) | set(s.vulnerable_adult_ids)
     audit_record(
@@ -371,6 +373,7 @@ def signals(
         as_of=as_of,
         cuckooing=[(s, view.entities[s.address_id]) for s in cuckooing],
         proximity=proximity,
+        key_adults=adults,
         lines={lid: view.entities[lid] for lid in (*proximity.active_line_ids, *proximity.inactive_line_ids)},
         entities=view.entities,
     )

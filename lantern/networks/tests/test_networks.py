@@ -345,3 +345,11 @@ def test_an_analyst_links_a_phone_and_a_number_that_will_not_parse_is_kept_flagg
     assert "not parsed" in page.text
     sign_in(client, "hubsw")
     assert client.post(url, {**base, "number": "07700 900789"}).status_code == 403
+
+
+def test_the_signals_page_lists_what_the_viewer_may_see(mapped, client):
+    sign_in(client, "analyst")
+    page = client.get(reverse("networks:signals"))
+    assert page.status_code == 200 and "Kai Brennan" in page.text  # within 2 hops of the active line
+    sign_in(client, "dsla")
+    assert client.get(reverse("networks:signals")).status_code == 403
