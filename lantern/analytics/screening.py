@@ -866,6 +866,19 @@ def rule_disclosures(w: _Window) -> list[Suggestion]:
     ]
 
 
+def rule_network(w: _Window) -> list[Suggestion]:
+    """What the association map shows: linked to an adult posing risk (arrested or found together),
+    or found at an address where a vulnerable adult lives (possible cuckooing) (HO indicators)."""
+    out = []
+    for kind, indicator, label in (
+        ("linked_adult_posing_risk", "adult_posing_risk", "In the association map"),
+        ("linked_cuckooed_address", "cuckooed_address", "In the association map"),
+    ):
+        if hits := w.of(kind):
+            out.append(_suggestion(indicator, [f"{label}: {_list(hits, 'Linked')}"], hits))
+    return out
+
+
 def rule_deal_line(w: _Window) -> list[Suggestion]:
     """Police intelligence linking the child to a deal line (its brand or number), where the child is
     recorded in the victim-centred role, not as an adult posing risk (HO indicator, ST §2.1)."""
@@ -925,6 +938,7 @@ RULES: dict[str, Rule] = {
     "looked_after": rule_looked_after,
     "disclosures": rule_disclosures,
     "deal_line": rule_deal_line,
+    "network": rule_network,
 }
 
 

@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.urls import reverse
 
 from lantern.access.policy import Viewer, item_visibility_q, relationship_q
 from lantern.analytics import graph as g
@@ -406,3 +407,63 @@ def peer_maps(*, viewer: Viewer, person_id: uuid.UUID) -> list[PeerMap]:
         .select_related("created_by")
         .order_by("-created_at")
     )
+
+
+# Link types that put a child in a place or with a person on a day.
+_MET = ("co_arrested", "found_with", "associate", "found_at")
+
+
+def screening_facts(viewer: Viewer, person_id: uuid.UUID) -> list[tuple[str, dt.date | None, str, str]]:
+    """What the map says about a child for an exploitation screening, as (kind, day, summary, url):
+    linked to an adult posing risk, or found at an address where a vulnerable adult lives (possible
+    cuckooing). Only links and people the viewer may see; the adult is never named here."""
+    child = Entity.objects.filter(person_id=person_id).first()
+    if child is None:
+        return []
+    links = list(
+        Link.objects.filter(item_visibility_q(viewer), link_type__in=_MET)
+        .filter(Q(source=child) | Q(target=child))
+        .select_related("source", "target")
+    )
+    others = {(link.target if link.source_id == child.pk else link.source) for link in links}
+    people = {e.person_id for e in others if e.person_id}
+    posing = {
+        p
+        for p, flags in _flags(viewer, _visible_people(viewer, people)).items()
+        if "adult_posing_risk" in flags
+    }
+    homes = Link.objects.filter(
+        item_visibility_q(viewer), link_type="lives_at", target__in=[e for e in others if e.kind == "address"]
+    )
+    residents = {(home.target_id, home.source.person_id) for home in homes.select_related("source")}
+    vulnerable = {
+        p
+        for p, flags in _flags(viewer, _visible_people(viewer, {r for _, r in residents})).items()
+        if "vulnerable_adult" in flags
+    }
+    cuckooed = {
+        address for address, resident in residents if resident in vulnerable and resident != person_id
+    }
+    url = reverse("networks:map", args=[child.pk])
+    facts = []
+    for link in links:
+        other = link.target if link.source_id == child.pk else link.source
+        what = (
+            f"{link.get_link_type_display().lower()} ({link.note})"
+            if link.note
+            else link.get_link_type_display().lower()
+        )
+        if other.person_id in posing:
+            facts.append(
+                ("linked_adult_posing_risk", link.starts_on, f"Linked to an adult posing risk: {what}", url)
+            )
+        elif other.pk in cuckooed:
+            facts.append(
+                (
+                    "linked_cuckooed_address",
+                    link.starts_on,
+                    "Found at an address where a vulnerable adult lives",
+                    url,
+                )
+            )
+    return facts

@@ -22,7 +22,7 @@ from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
 from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied, ValidationFailed
-from lantern.core.timeutils import age_on, local, now
+from lantern.core.timeutils import LONDON, age_on, local, now
 from lantern.people.models import Person, TimelineItem, lantern_source
 from lantern.people.services import person_category_hold
 
@@ -106,6 +106,12 @@ def child_facts(viewer: Viewer, person: Person, at: dt.datetime) -> tuple[tools.
     for suggestion in SuggestedIndicator.objects.filter(person=person).filter(item_visibility_q(viewer)):
         facts.append(_disclosure_fact(suggestion))
         links[facts[-1].ref] = suggestion.evidence_url
+    from lantern.networks.selectors import screening_facts
+
+    for number, (kind, day, summary, url) in enumerate(screening_facts(viewer, person.pk)):
+        occurred = dt.datetime.combine(day, dt.time(12), tzinfo=LONDON) if day else at
+        facts.append(tools.Fact(kind, occurred, {}, f"network:{number}", summary))
+        links[facts[-1].ref] = url
     return _child(person.display_dob, facts, at), links
 
 

@@ -642,8 +642,21 @@ def test_every_rule_is_named_and_pure():
         "looked_after",
         "disclosures",
         "deal_line",
+        "network",
     }
     assert Level("LOW", "Low", 0) == Level("LOW", "Low", 0)
+
+
+def test_links_in_the_association_map_suggest_adult_posing_risk_and_cuckooed_address():
+    found = suggest(
+        child(
+            fact("linked_adult_posing_risk", 20, "n1", "Linked to an adult posing risk: co-arrested (OCC-1)"),
+            fact("linked_cuckooed_address", 5, "n2", "Found at an address where a vulnerable adult lives"),
+        ),
+        AT,
+    )
+    assert set(indicators(found)) == {"cuckooed_address", "adult_posing_risk"}
+    assert all(s.refs for s in found)
 
 
 def test_intelligence_linking_the_child_to_a_deal_line_is_suggested_but_not_as_an_adult_posing_risk():

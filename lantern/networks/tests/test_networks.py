@@ -353,3 +353,30 @@ def test_the_signals_page_lists_what_the_viewer_may_see(mapped, client):
     assert page.status_code == 200 and "Kai Brennan" in page.text  # within 2 hops of the active line
     sign_in(client, "dsla")
     assert client.get(reverse("networks:signals")).status_code == 403
+
+
+def test_the_map_suggests_screening_indicators_to_those_who_may_see_the_adult(mapped):
+    from lantern.people.services import CategoryIn, person_categories_collect
+    from lantern.screening.services import screening_start
+
+    p = mapped
+    person_categories_collect(
+        categories=[
+            CategoryIn(
+                ("POL", "NICHE", "P9"),
+                "adult_posing_risk",
+                "POL",
+                dt.date(2026, 1, 1),
+                purpose="law_enforcement",
+            )
+        ],  # fmt: skip
+        source_reference="fixture",
+        system_actor="test",
+    )
+    police = selectors.screening_facts(p.viewer("hubpol"), p.kai.pk)
+    assert [kind for kind, *_ in police] == ["linked_adult_posing_risk"]
+    assert "Ryan" not in police[0][2]  # the adult is never named in the evidence
+    assert selectors.screening_facts(p.viewer("hubsw"), p.kai.pk) == []  # no relationship with the adult
+    screening = screening_start(viewer=p.viewer("hubpol"), person_id=p.kai.pk)
+    row = screening.indicators.get(indicator="adult_posing_risk")
+    assert row.evidence_links[0]["url"] == reverse("networks:map", args=[_entity(person=p.kai).pk])
