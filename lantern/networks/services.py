@@ -239,12 +239,16 @@ _DERIVERS = {
 
 
 @transaction.atomic
-def network_derive(*, item_ids: Iterable[int] | None = None, system_actor: str = "network") -> int:
-    """Derive links from intelligence and arrest records (all of them, or the ones just imported);
-    idempotent: a record's links are made once. Returns the number of links made."""
+def network_derive(
+    *, item_ids: Iterable[int] | None = None, after_item_id: int | None = None, system_actor: str = "network"
+) -> int:
+    """Derive links from police records: all of them (nightly), those given, or those added after an
+    item id (an import batch). Idempotent: a record's links are made once. Returns links made."""
     items = TimelineItem.objects.filter(item_type__in=DERIVED_TYPES).select_related("person")
     if item_ids is not None:
         items = items.filter(pk__in=list(item_ids))
+    if after_item_id is not None:
+        items = items.filter(pk__gt=after_item_id)
     entities = _Entities()
     made = 0
     for item in items.order_by("occurred_at", "pk").iterator(chunk_size=2000):
