@@ -533,3 +533,48 @@ def test_a_hierarchical_model_gets_its_sub_terms():
     fit = fit_model(table("Kosovo"), ["EXH:ABA:OSCE"])
     assert fit.interactions == ("EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:ABA:OSCE")
     assert math.isfinite(fit.estimate)
+
+
+# ------------------------------------------------------------------ Bayesian thresholding (MC; Kosovo, BT / UG)
+
+BT_PUBLISHED = {
+    # (threshold, maxorder): (added three-list interactions, posterior quantiles 2.5/10/50/90/97.5%)
+    (2.0, 2): ((), (12236.22, 12796.88, 13971.48, 15475.37, 16389.40)),
+    (2.0, 3): (("EXH:ABA:OSCE", "EXH:OSCE:HRW"), (10015.00, 10430.24, 11814.25, 13439.14, 14567.56)),
+    (2.5, 3): (("EXH:ABA:OSCE",), (9031.819, 9370.497, 10313.857, 11420.954, 12094.699)),
+}
+BT_PAIRS = {"EXH:ABA", "EXH:OSCE", "ABA:OSCE", "EXH:HRW", "OSCE:HRW"}
+BT_STATISTICS = {
+    "EXH:ABA": 8.464526,
+    "EXH:OSCE": 9.162971,
+    "ABA:OSCE": 12.540216,
+    "EXH:HRW": 6.929278,
+    "ABA:HRW": 0.196996,
+    "OSCE:HRW": 10.605549,
+}
+
+
+@pytest.mark.parametrize(("threshold", "maxorder"), list(BT_PUBLISHED))
+def test_kosovo_bayesian_thresholding(threshold, maxorder):
+    """MC: medians within 2%, the other quantiles and the statistics within 10% (the README's
+    guide). EXH:OSCE:HRW's statistic sits on the 2.5 threshold (2.495 at seed 1234, 2.504 at seed
+    1), so which side of it the maxorder-3, threshold-2.5 model falls is itself Monte Carlo."""
+    result = mse.bayesian_threshold(table("Kosovo"), threshold, maxorder)
+    triples, quantiles = BT_PUBLISHED[(threshold, maxorder)]
+    assert set(result.interactions) == BT_PAIRS | set(triples)
+    assert result.median == pytest.approx(quantiles[2], rel=0.02)
+    for (q, ours), theirs in zip(result.quantiles, quantiles, strict=True):
+        assert ours == pytest.approx(theirs, rel=0.10), q
+    stats = dict(result.statistics)
+    for name, published in BT_STATISTICS.items():
+        assert stats[name] == pytest.approx(published, rel=0.10), name
+    assert 0.3 < result.acceptance < 0.95
+    if maxorder == 3:
+        assert stats["EXH:OSCE:HRW"] == pytest.approx(2.5, abs=0.1)
+
+
+def test_the_posterior_of_a_fixed_model_is_seeded():
+    t = table("Kosovo")
+    a = mse.posterior_total(t, ["EXH:ABA"], n_draws=2000, seed=3)
+    assert a == mse.posterior_total(t, ["EXH:ABA"], n_draws=2000, seed=3)
+    assert a != mse.posterior_total(t, ["EXH:ABA"], n_draws=2000, seed=4)
