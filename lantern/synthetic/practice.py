@@ -40,13 +40,16 @@ def _screen(jo: Viewer, chris: Viewer, person_id, level: str, rationale: str) ->
 def stage_hub_practice() -> int:
     """Returns the number of safety plans staged."""
     jo, chris = _viewer("jo"), _viewer("chris")
+    today = local(now()).date()
+    # Children still under 18 (a child allocated to the hub years ago may be an adult now).
     children = list(
-        Relationship.objects.filter(team__name=HUB_TEAM)
+        Relationship.objects.filter(
+            team__name=HUB_TEAM, person__display_dob__gt=today.replace(year=today.year - 18)
+        )
         .order_by("id")
         .values_list("person_id", flat=True)[1:4]
     )
     agencies = {a.agency_type: a for a in Agency.objects.order_by("pk")}
-    today = local(now()).date()
     owners = [
         (
             "education",
