@@ -19,8 +19,9 @@ from lantern.access.policy import Viewer, item_visibility_q, relationship_q
 from lantern.analytics import graph as g
 from lantern.audit.codes import AuditCode
 from lantern.audit.services import audit_record
+from lantern.core.codelists import codelist
 from lantern.core.exceptions import AccessDenied
-from lantern.core.timeutils import age_on, local
+from lantern.core.timeutils import age_on, local, now
 from lantern.people.models import Person, PersonCategory
 
 from .models import Entity, Link, PeerMap
@@ -46,13 +47,27 @@ class Filters:
         return q
 
 
+@dataclass(frozen=True)
+class EntityRow:
+    """What a map shows of an entity (read as plain values: a county's map has tens of thousands)."""
+
+    pk: int
+    kind: str
+    label: str
+    person_id: uuid.UUID | None
+    parsed: bool
+    dob: dt.date | None
+
+    def get_kind_display(self) -> str:
+        return codelist("network_entity_kind").label(self.kind)
+
+
 @dataclass
 class ViewerGraph:
     graph: g.LinkGraph
-    entities: dict[str, Entity]  # node id -> entity
-    links: dict[str, Link]  # link id -> link
+    entities: dict[str, EntityRow]  # node id -> entity
 
-    def entity(self, node_id: str) -> Entity:
+    def entity(self, node_id: str) -> EntityRow:
         return self.entities[node_id]
 
 
@@ -74,27 +89,27 @@ def _visible_people(viewer: Viewer, person_ids: set[uuid.UUID]) -> set[uuid.UUID
     )
 
 
-def _flags(viewer: Viewer, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
-    """The categories the viewer may see that mark an adult as vulnerable or posing risk."""
+def _flags(viewer: Viewer | None, person_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """The categories the viewer may see (all, for a system evaluation) that mark an adult as
+    vulnerable or posing risk."""
     flags: dict[uuid.UUID, set[str]] = {}
-    rows = (
-        PersonCategory.objects.filter(person_id__in=list(person_ids), ends_on__isnull=True)
-        .filter(category__in=("vulnerable_adult", "adult_posing_risk"))
-        .filter(item_visibility_q(viewer))
-        .values_list("person_id", "category")
+    rows = PersonCategory.objects.filter(person_id__in=list(person_ids), ends_on__isnull=True).filter(
+        category__in=("vulnerable_adult", "adult_posing_risk")
     )
-    for person_id, category in rows:
+    if viewer is not None:
+        rows = rows.filter(item_visibility_q(viewer))
+    for person_id, category in rows.values_list("person_id", "category"):
         flags.setdefault(person_id, set()).add(category)
     return flags
 
 
-def _node(entity: Entity, today: dt.date, flags: set[str]) -> g.Node:
+def _node(entity: EntityRow, today: dt.date, flags: set[str]) -> g.Node:
     if entity.kind == "person":
-        age = age_on(entity.person.display_dob, today) if entity.person else None
+        age = age_on(entity.dob, today)
         kind = g.NodeKind.PERSON if age is None else g.NodeKind.CHILD if age < 18 else g.NodeKind.ADULT
         adult_or_unknown = kind is not g.NodeKind.CHILD
         return g.Node(
-            node_id(entity.pk), kind, entity.person.display_name if entity.person else entity.label,
+            node_id(entity.pk), kind, entity.label,
             vulnerable=adult_or_unknown and "vulnerable_adult" in flags,
             posing_risk=adult_or_unknown and "adult_posing_risk" in flags,
         )  # fmt: skip
@@ -102,48 +117,64 @@ def _node(entity: Entity, today: dt.date, flags: set[str]) -> g.Node:
     return g.Node(node_id(entity.pk), g.NodeKind(entity.kind), entity.label, attributes=attributes)
 
 
-def _link(link: Link) -> g.Link:
-    return g.Link(
-        id=link_id(link.pk),
-        source=node_id(link.source_id),
-        target=node_id(link.target_id),
-        type=g.LinkType(link.link_type),
-        start=link.starts_on,
-        end=link.ends_on,
-        source_reliability=link.source_reliability or None,
-        information_assessment=int(link.information_assessment) if link.information_assessment else None,
-        handling_code=link.handling_code,
-        source_reference=link.source_reference,
-        controller=link.controller.code,
-        purpose=link.purpose,
+_END = ("id", "kind", "label", "person_id", "parsed", "person__display_dob", "person__display_name")
+_LINK = (
+    "pk", "link_type", "starts_on", "ends_on", "source_reliability", "information_assessment", "handling_code",
+    "source_reference", "controller__code", "purpose",
+)  # fmt: skip
+
+
+def _row(values: tuple) -> EntityRow:
+    pk, kind, label, person_id, parsed, dob, name = values
+    return EntityRow(pk, kind, (name or label) if person_id else label, person_id, parsed, dob)
+
+
+def _graph(links, viewer: Viewer | None, today: dt.date) -> ViewerGraph:
+    """A graph from link rows (with both ends' values): ends that are people the viewer has no
+    relationship with are dropped with their links; a system evaluation (no viewer) keeps all."""
+    rows = list(links.values_list(*_LINK, *(f"source__{f}" for f in _END), *(f"target__{f}" for f in _END)))
+    width = len(_LINK)
+    ends = [(_row(r[width : width + 7]), _row(r[width + 7 :])) for r in rows]
+    people = {e.person_id for pair in ends for e in pair if e.person_id}
+    allowed = people if viewer is None else _visible_people(viewer, people)
+    kept = [
+        (r, pair)
+        for r, pair in zip(rows, ends, strict=True)
+        if all(e.person_id in allowed or e.person_id is None for e in pair)
+    ]
+    entities = {node_id(e.pk): e for _, pair in kept for e in pair}
+    flags = _flags(viewer, allowed)
+    graph = g.subgraph_visible(
+        [_node(e, today, flags.get(e.person_id, set())) for e in entities.values()],
+        [
+            g.Link(
+                id=link_id(r[0]),
+                source=node_id(source.pk),
+                target=node_id(target.pk),
+                type=g.LinkType(r[1]),
+                start=r[2],
+                end=r[3],
+                source_reliability=r[4] or None,
+                information_assessment=int(r[5]) if r[5] else None,
+                handling_code=r[6],
+                source_reference=r[7],
+                controller=r[8],
+                purpose=r[9],
+            )  # fmt: skip
+            for r, (source, target) in kept
+        ],
+        may_see_node=lambda _node: True,  # chosen above: every end of a visible link
+        may_see_link=lambda _link: True,
     )
+    return ViewerGraph(graph=graph, entities=entities)
 
 
 def viewer_graph(viewer: Viewer, filters: Filters = Filters()) -> ViewerGraph:  # noqa: B008 (frozen)
     """The whole map as this viewer may see it: the links the policy lets their agency see (in SQL)
     whose ends they may see (a person only with a legitimate relationship), and the entities those
     links join. An entity reached only by links they may not see is not in it at all."""
-    links = list(
-        Link.objects.filter(item_visibility_q(viewer))
-        .filter(filters.q())
-        .select_related("source__person", "target__person", "controller")
-    )
-    people = {e.person_id for link in links for e in (link.source, link.target) if e.person_id}
-    allowed = _visible_people(viewer, people)
-    links = [
-        link for link in links
-        if all(e.person_id is None or e.person_id in allowed for e in (link.source, link.target))
-    ]  # fmt: skip
-    entities = {node_id(e.pk): e for link in links for e in (link.source, link.target)}
-    flags = _flags(viewer, allowed)
-    today = local(viewer.at).date()
-    graph = g.subgraph_visible(
-        [_node(e, today, flags.get(e.person_id, set())) for e in entities.values()],
-        [_link(link) for link in links],
-        may_see_node=lambda _node: True,  # chosen above: every end of a visible link
-        may_see_link=lambda _link: True,
-    )
-    return ViewerGraph(graph=graph, entities=entities, links={link_id(link.pk): link for link in links})
+    links = Link.objects.filter(item_visibility_q(viewer)).filter(filters.q())
+    return _graph(links, viewer, local(viewer.at).date())
 
 
 def entity_visible(viewer: Viewer, entity_id: int) -> Entity | None:
@@ -193,7 +224,8 @@ def network_around(
         extra = g.neighbourhood(view.graph, starts[1:], 1)
         around = _merge(view.graph, around, extra)
     nodes = [(n, view.entities[n.id]) for n in around.nodes]
-    links = [view.links[i] for i in around.link_ids]
+    by_pk = Link.objects.select_related("source", "target").in_bulk([int(i[1:]) for i in around.link_ids])
+    links = [by_pk[int(i[1:])] for i in around.link_ids]
     audit_record(
         code=AuditCode.NETWORK_VIEWED,
         viewer=viewer,
@@ -382,20 +414,7 @@ def signals(
 
 def system_graph() -> ViewerGraph:
     """Every entity and link, for a system evaluation against ground truth (never shown to a user)."""
-    links = list(Link.objects.select_related("source__person", "target__person", "controller"))
-    entities = {node_id(e.pk): e for link in links for e in (link.source, link.target)}
-    people = {e.person_id for e in entities.values() if e.person_id}
-    flags: dict[uuid.UUID, set[str]] = {}
-    for person_id, category in PersonCategory.objects.filter(
-        person_id__in=list(people),
-        ends_on__isnull=True,
-        category__in=("vulnerable_adult", "adult_posing_risk"),
-    ).values_list("person_id", "category"):
-        flags.setdefault(person_id, set()).add(category)
-    today = local(dt.datetime.now(dt.UTC)).date()
-    graph = g.build_graph([_node(e, today, flags.get(e.person_id, set())) for e in entities.values()],
-                          [_link(link) for link in links])  # fmt: skip
-    return ViewerGraph(graph, entities, {link_id(link.pk): link for link in links})
+    return _graph(Link.objects.all(), None, local(now()).date())
 
 
 def peer_maps(*, viewer: Viewer, person_id: uuid.UUID) -> list[PeerMap]:

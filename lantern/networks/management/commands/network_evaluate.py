@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from lantern.analytics import graph as g
 from lantern.core.timeutils import age_on, local, now
 from lantern.networks import selectors
+from lantern.networks.models import Link
 from lantern.people.models import Person, SourceRecord
 
 
@@ -40,11 +41,12 @@ class Command(BaseCommand):
         # A planted cuckooed address is the home of a planted cuckooed adult: the address most of their
         # agency records give (an older address on one record is not the home that was taken over).
         planted, expected = set(), set()
+        residence = list(
+            Link.objects.filter(link_type="lives_at").values_list("source__person_id", "target_id")
+        )
         for truth_key, home in home_of.items():
-            addresses = Counter(
-                link.target_id for link in view.links.values()
-                if link.link_type == "lives_at" and link.source.person_id in persons_of.get(truth_key, ())
-            )  # fmt: skip
+            persons = persons_of.get(truth_key, ())
+            addresses = Counter(address for person, address in residence if person in persons)
             if addresses:
                 address = addresses.most_common(1)[0][0]
                 planted.add(address)
@@ -75,6 +77,12 @@ class Command(BaseCommand):
             f"Active lines found: {len(proximity.active_line_ids)} (planted active: {len(active_lines)})"
         )
         self._report("Children within 2 hops of an active deal line (true people)", found, children, children)
+        exploited = {r["key"] for r in network if r["kind"] == "exploited_child"}
+        others = found - children
+        self.stdout.write(
+            f"  of the flags not planted on a line the generator calls active: {len(others & exploited)} are "
+            f"exploited children of other lines, {len(others - exploited)} are not exploited"
+        )
 
     def _report(self, title, flagged, planted, expected):
         hits = flagged & planted
