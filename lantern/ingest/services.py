@@ -1031,7 +1031,9 @@ def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> list[int]:
 def _derive_practice(batch: ImportBatch, plan: _Plan, last_item_before: int) -> None:
     """Missing episodes and alerts from what this batch added or changed, in the same transaction."""
     from lantern.alerts.services import alerts_refresh
+    from lantern.lines.services import lines_derive
     from lantern.missing.services import MISSING_ITEM_TYPES, missing_derive
+    from lantern.networks.services import network_derive
 
     changed = [
         e.stored_id for e in plan.events if e.status == "updated" and e.part.item_type in MISSING_ITEM_TYPES
@@ -1039,6 +1041,9 @@ def _derive_practice(batch: ImportBatch, plan: _Plan, last_item_before: int) -> 
     persons = missing_derive(
         after_item_id=last_item_before, item_ids=changed, system_actor=f"import {batch.pk}"
     )
+    # The association map and the lines register from the batch's police records.
+    network_derive(after_item_id=last_item_before, system_actor=f"import {batch.pk}")
+    lines_derive(system_actor=f"import {batch.pk}")
     alerts_refresh(person_ids=persons)
 
 
