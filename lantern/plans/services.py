@@ -292,11 +292,11 @@ def _order_errors(kind, adult, children, issued_on, served_on, expires_on, issue
 
 
 def _looked_after(child: Person, on: dt.date) -> bool:
-    from lantern.screening.services import _item_fact
+    from lantern.screening.services import item_fact
 
     episodes = child.timeline_items.filter(item_type="lac_episode")
     at = dt.datetime.combine(on, dt.time(12), tzinfo=LONDON)
-    return looked_after_on([_item_fact(item) for item in episodes], at)
+    return looked_after_on([item_fact(item) for item in episodes], at)
 
 
 @transaction.atomic

@@ -70,7 +70,7 @@ def _fact_items(viewer: Viewer):
     return TimelineItem.objects.filter(item_type__in=FACT_TYPES).filter(item_visibility_q(viewer))
 
 
-def _item_fact(item: TimelineItem) -> tools.Fact:
+def item_fact(item: TimelineItem) -> tools.Fact:
     return tools.Fact(item.item_type, item.occurred_at, item.details, f"item:{item.pk}", item.summary)
 
 
@@ -101,7 +101,7 @@ def child_facts(viewer: Viewer, person: Person, at: dt.datetime) -> tuple[tools.
     )
     facts, links = [], {}
     for item in items:
-        facts.append(_item_fact(item))
+        facts.append(item_fact(item))
         links[facts[-1].ref] = _item_url(item)
     for suggestion in SuggestedIndicator.objects.filter(person=person).filter(item_visibility_q(viewer)):
         facts.append(_disclosure_fact(suggestion))
