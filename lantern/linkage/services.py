@@ -5,7 +5,7 @@ uncertain pairs for clerical review, and records and audits every merge, split a
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from lantern.people.models import Person, PersonCategory, SourceRecord, Timeline
 from lantern.people.services import people_refresh_display
 
 from .assign import Assignment, NewPerson, assign_persons
+from .frame_cache import FRAME_FIELDS, CacheStats, cleaned_records, records_frame
 from .models import IdentityChange, LinkageRun, ReviewPair
 from .selectors import require_reviewer
 
@@ -36,45 +37,6 @@ Progress = Callable[[str, int, int], None]
 
 def model_path() -> Path:
     return Path(settings.DATA_DIR) / "linkage" / "model.json"
-
-
-def records_frame(records: Iterable[tuple]) -> Any:
-    """The engine's input contract, built from SourceRecord rows (see docs/linkage.md)."""
-    from lantern.analytics.linkage import to_input_frame
-
-    return to_input_frame(
-        {
-            "unique_id": str(pk),
-            "source": agency_code,
-            "given_name": given,
-            "family_name": family,
-            "dob": dob.isoformat() if dob else None,
-            "sex": sex,
-            "postcode": postcode,
-            "address_line1": line1 or "",
-            "upn": upn,
-            "nhs_number": nhs,
-            "la_child_id": la_id,
-            "police_id": police_id,
-        }
-        for pk, agency_code, given, family, dob, sex, postcode, line1, upn, nhs, la_id, police_id in records
-    )
-
-
-_FRAME_FIELDS = (
-    "pk",
-    "agency__code",
-    "given_name",
-    "family_name",
-    "dob",
-    "sex",
-    "postcode",
-    "address__line1",
-    "upn",
-    "nhs_number",
-    "la_child_id",
-    "police_id",
-)
 
 
 def _decided_pairs() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -302,6 +264,7 @@ def linkage_run_full(
         predict_pairs,
         train_model,
     )
+    from lantern.analytics.linkage.engine import from_arrow
 
     def tick(stage: str) -> None:
         if progress:
@@ -310,17 +273,20 @@ def linkage_run_full(
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.FULL)
     with _failure_recorded(run):
         tick("reading records")
-        frame = records_frame(SourceRecord.objects.values_list(*_FRAME_FIELDS).iterator(chunk_size=5_000))
+        cache = CacheStats()
+        table = cleaned_records(stats=cache)
+        frame = from_arrow(table)
         path = model_path()
         if retrain or not path.exists():
             tick("training")
-            model = train_model(frame)
+            model = train_model(table)
             path.parent.mkdir(parents=True, exist_ok=True)
             model.save(path)
         else:
             model = load_model(path)
         tick("predicting")
-        scored = predict_pairs(frame, model, REVIEW_LOWER)
+        scored = predict_pairs(table, model, REVIEW_LOWER)
+        del table
         pairs = _apply_decisions(scored)
         tick("clustering")
         result = cluster_pairs(pairs, frame, ClusterSettings(threshold=THRESHOLD, review_lower=REVIEW_LOWER))
@@ -341,6 +307,7 @@ def linkage_run_full(
                 "records": len(frame),
                 "pairs_scored": len(pairs),
                 "guard_actions": len(result.guard_actions),
+                "records_cleaned": cache.cleaned,
             },
         )
     return run
@@ -563,21 +530,29 @@ def linkage_link_new(
     incremental run can attach, create or merge, but never splits a person the full run made.
     Without a trained model there is nothing to compare with: run `linkage_run` first."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from lantern.analytics.linkage import ClusterSettings, cluster_pairs, load_model, predict_between
+    from lantern.analytics.linkage import (
+        ClusterSettings,
+        clean_records,
+        cluster_pairs,
+        load_model,
+        predict_between,
+    )
+    from lantern.analytics.linkage.engine import from_arrow
 
     if not record_ids or not model_path().exists():
         return None
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.INCREMENTAL)
     with _failure_recorded(run):
         model = load_model(model_path())
-        new_frame = records_frame(SourceRecord.objects.filter(pk__in=record_ids).values_list(*_FRAME_FIELDS))
-        existing_frame = records_frame(
-            SourceRecord.objects.exclude(pk__in=record_ids)
-            .values_list(*_FRAME_FIELDS)
-            .iterator(chunk_size=5_000)
+        new_frame = clean_records(
+            records_frame(SourceRecord.objects.filter(pk__in=record_ids).values_list(*FRAME_FIELDS))
         )
-        scored = predict_between(new_frame, existing_frame, model, REVIEW_LOWER, include_within_new=True)
+        cache = CacheStats()
+        existing = cleaned_records(exclude_ids=record_ids, rewrite_share=0.01, stats=cache)
+        scored = predict_between(new_frame, existing, model, REVIEW_LOWER, include_within_new=True)
         pairs = _apply_decisions(scored)
         new_ids = {str(pk) for pk in record_ids}
         matched = {str(r) for side in ("unique_id_l", "unique_id_r") for r in pairs[side]} - new_ids
@@ -604,10 +579,10 @@ def linkage_link_new(
             }
         )
         local_ids = new_ids | {str(pk) for pk, _ in local_existing}
-        local_frame = pd.concat(
-            [new_frame, existing_frame[existing_frame["unique_id"].isin(local_ids - new_ids)]],
-            ignore_index=True,
+        local_existing_rows = existing.filter(
+            pc.is_in(existing.column("unique_id"), pa.array(sorted(local_ids - new_ids), pa.string()))
         )
+        local_frame = pd.concat([new_frame, from_arrow(local_existing_rows)], ignore_index=True)
         result = cluster_pairs(
             pd.concat([pairs, held_together], ignore_index=True),
             local_frame,
@@ -634,6 +609,7 @@ def linkage_link_new(
                 "new_records": len(new_ids),
                 "records_considered": len(local_ids),
                 "pairs_scored": len(scored),
+                "records_cleaned": cache.cleaned + len(new_frame),
             },
         )
     return run

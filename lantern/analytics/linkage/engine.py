@@ -242,14 +242,17 @@ _LIST_COLUMNS = ("given_name_aliases", "family_name_tokens")
 _INT_COLUMNS = ("dob_year", "dob_month", "dob_day", "dob_days")
 
 
-def prepare(records: Records, *, as_of: dt.date | None = None) -> pd.DataFrame:
-    """The clean frame for ``records``; a frame that is already clean is returned unchanged."""
+def prepare(records: Records | pa.Table, *, as_of: dt.date | None = None) -> pd.DataFrame | pa.Table:
+    """The clean frame for ``records``; a frame (or Arrow table) that is already clean is returned
+    unchanged."""
+    if isinstance(records, pa.Table) and records.schema == CLEAN_SCHEMA:
+        return records
     if isinstance(records, pd.DataFrame) and all(c in records.columns for c in CLEAN_COLUMNS):
         return records
     return clean_records(records, as_of=as_of)
 
 
-def _arrow(clean: pd.DataFrame) -> pa.Table:
+def _clean_schema() -> pa.Schema:
     fields = []
     for col in CLEAN_COLUMNS:
         if col in _LIST_COLUMNS:
@@ -258,7 +261,38 @@ def _arrow(clean: pd.DataFrame) -> pa.Table:
             fields.append(pa.field(col, pa.int64()))
         else:
             fields.append(pa.field(col, pa.string()))
-    schema = pa.schema(fields)
+    return pa.schema(fields)
+
+
+CLEAN_SCHEMA = _clean_schema()
+
+
+def to_arrow(clean: pd.DataFrame | pa.Table) -> pa.Table:
+    """The clean frame as an Arrow table with ``CLEAN_SCHEMA`` (what DuckDB is given)."""
+    if isinstance(clean, pa.Table):
+        return clean.select(list(CLEAN_COLUMNS)).cast(CLEAN_SCHEMA)
+    try:  # vectorised; a value Arrow cannot take as is falls back to the per-value path below
+        return pa.Table.from_pandas(clean[list(CLEAN_COLUMNS)], schema=CLEAN_SCHEMA, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return _arrow_by_value(clean)
+
+
+def from_arrow(table: pa.Table) -> pd.DataFrame:
+    """The clean pandas frame (as ``clean_records`` builds it) from a ``CLEAN_SCHEMA`` table."""
+    columns = {}
+    for col in CLEAN_COLUMNS:
+        values = table.column(col).to_pylist()
+        columns[col] = pd.array(values, dtype="Int64") if col in _INT_COLUMNS else values
+    return pd.DataFrame(columns, columns=list(CLEAN_COLUMNS))
+
+
+def _arrow(clean: pd.DataFrame | pa.Table) -> pa.Table:
+    return to_arrow(clean)
+
+
+def _arrow_by_value(clean: pd.DataFrame) -> pa.Table:
+    schema = CLEAN_SCHEMA
+    fields = list(schema)
     arrays = []
     for f in fields:
         series = clean[f.name]
@@ -274,9 +308,10 @@ def _arrow(clean: pd.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _register(db_api: Any, clean: pd.DataFrame, name: str) -> Any:
+def _register(db_api: Any, clean: pd.DataFrame | pa.Table, name: str) -> Any:
     if db_api.sql_dialect.sql_dialect_str == "spark":  # pragma: no cover - Spark is not run here
-        return db_api.register(clean, dataset_display_name=name)
+        frame = from_arrow(clean) if isinstance(clean, pa.Table) else clean
+        return db_api.register(frame, dataset_display_name=name)
     return db_api.register(_arrow(clean), dataset_display_name=name)
 
 
@@ -340,6 +375,8 @@ def train_model(
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     clean = prepare(records, as_of=as_of)
+    if isinstance(clean, pa.Table):
+        clean = from_arrow(clean)
     if len(clean) < 2:
         raise LinkageError("training needs at least two records")
     db_api = make_db_api(config)
@@ -451,6 +488,11 @@ def predict_pairs(
     return frame
 
 
+def _unique_ids(clean: pd.DataFrame | pa.Table) -> set[str]:
+    column = clean.column("unique_id").to_pylist() if isinstance(clean, pa.Table) else clean["unique_id"]
+    return {str(v) for v in column}
+
+
 def predict_between(
     new_records: Records,
     existing_records: Records,
@@ -470,13 +512,15 @@ def predict_between(
     """
     new_clean = prepare(new_records, as_of=as_of)
     existing_clean = prepare(existing_records, as_of=as_of)
-    clash = set(new_clean["unique_id"]) & set(existing_clean["unique_id"])
+    clash = _unique_ids(new_clean) & _unique_ids(existing_clean)
     if clash:
         raise InputContractError(
             f"new and existing records share unique_id(s): {', '.join(sorted(clash)[:5])}"
         )
     db_api = make_db_api(config)
-    everything = pd.concat([existing_clean, new_clean], ignore_index=True)
+    # Arrow once per side; the union is a zero-copy concatenation of the two.
+    existing_clean, new_clean = to_arrow(existing_clean), to_arrow(new_clean)
+    everything = pa.concat_tables([existing_clean, new_clean])
     sdf_all = _register(db_api, everything, "all_records")
     sdf_existing = _register(db_api, existing_clean, "existing")
     sdf_new = _register(db_api, new_clean, "new")
@@ -488,7 +532,7 @@ def predict_between(
     ).as_pandas_dataframe()
     between["pair_kind"] = "existing_new"
     frames = [between]
-    if include_within_new and len(new_clean) > 1:
+    if include_within_new and new_clean.num_rows > 1:
         within = linker.inference.predict_within(
             sdf_new, threshold_match_probability=threshold_match_probability
         ).as_pandas_dataframe()
