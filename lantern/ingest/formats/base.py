@@ -44,6 +44,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -997,18 +998,86 @@ def _digest(parts: Iterable[str]) -> int:
     return int.from_bytes(h.digest(), "big")
 
 
+class DigestIndex:
+    """8-byte digest -> the row it was first seen on, in memory that does not grow with the file.
+
+    The latest digests (up to ``buffer`` of them) are kept in a dictionary; older ones go to a private
+    temporary SQLite database on disk (SQLite's temporary directory: ``SQLITE_TMPDIR`` or ``TMPDIR``,
+    else ``/var/tmp`` or ``/tmp``; deleted when the index is dropped, or by the system if the process
+    dies).  A fixed bitmap of ``2**bits`` bits (32 MiB by default, allocated once the first digests
+    go to disk) answers "never seen" for nearly every new digest without touching the disk: a lookup
+    is needed only on a bit collision (about 1% of rows at a million rows, 7% at ten million) and for
+    a real duplicate.  Small files never create the database.
+    """
+
+    def __init__(self, *, buffer: int = 100_000, bits: int = 28) -> None:
+        self._buffer = buffer
+        self._mask = (1 << bits) - 1
+        self._bits = bits
+        self._pending: dict[int, int] = {}
+        self._bitmap: bytearray | None = None
+        self._db: sqlite3.Connection | None = None
+
+    def get(self, digest: int) -> int | None:
+        row = self._pending.get(digest)
+        if row is not None or self._bitmap is None:
+            return row
+        bit = digest & self._mask
+        if not self._bitmap[bit >> 3] & (1 << (bit & 7)):
+            return None
+        assert self._db is not None
+        found = self._db.execute("SELECT row FROM seen WHERE digest = ?", (_signed(digest),)).fetchone()
+        return None if found is None else int(found[0])
+
+    def add(self, digest: int, row: int) -> None:
+        self._pending.setdefault(digest, row)
+        if len(self._pending) >= self._buffer:
+            self._spill()
+
+    def _spill(self) -> None:
+        if self._db is None:
+            # "" is SQLite's private temporary database: a file of its own, deleted when closed.
+            self._db = sqlite3.connect("", isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.execute("CREATE TABLE seen (digest INTEGER PRIMARY KEY, row INTEGER NOT NULL)")
+            self._bitmap = bytearray(1 << (self._bits - 3))
+        assert self._bitmap is not None
+        bitmap, mask = self._bitmap, self._mask
+        for digest in self._pending:
+            bit = digest & mask
+            bitmap[bit >> 3] |= 1 << (bit & 7)
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT OR IGNORE INTO seen (digest, row) VALUES (?, ?)",
+            sorted((_signed(d), r) for d, r in self._pending.items()),
+        )
+        self._db.execute("COMMIT")
+        self._pending = {}
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        self._db, self._bitmap, self._pending = None, None, {}
+
+
+def _signed(digest: int) -> int:
+    """An unsigned 64-bit digest as SQLite's signed INTEGER."""
+    return digest - (1 << 64) if digest >= 1 << 63 else digest
+
+
 class FileValidator:
     """Checks that need more than one row: exact duplicate rows and duplicate keys (per table).
 
-    Streaming: remembers an 8-byte digest and a row number per distinct row and per key (about 100
-    bytes each), never the rows.  The first occurrence is kept; later ones are rejected.  Use it as
+    Streaming: remembers an 8-byte digest and a row number per distinct row and per key, never the
+    rows, in a :class:`DigestIndex` (the latest 100,000 in memory, the rest on disk), so its memory
+    does not grow with the file.  The first occurrence is kept; later ones are rejected.  Use it as
     ``for result in FileValidator().check(parse(...))``.  Subclasses add format rules in
     :meth:`extra_checks`.
     """
 
     def __init__(self) -> None:
-        self._rows: dict[tuple[str, int], int] = {}
-        self._keys: dict[tuple[str, int], int] = {}
+        self._seen = DigestIndex()
 
     def check(self, results: Iterable[Result]) -> Iterator[Result]:
         for result in results:
@@ -1030,8 +1099,8 @@ class FileValidator:
 
     def duplicate_errors(self, result: ParsedRow) -> list[FieldError]:
         table = result.table
-        row_digest = (table, _digest(f"{k}={v}" for k, v in sorted(result.raw.items())))
-        first = self._rows.get(row_digest)
+        row_digest = _digest(["row", table, *(f"{k}={v}" for k, v in sorted(result.raw.items()))])
+        first = self._seen.get(row_digest)
         key_field = self.key_field(result)
         if first is not None:
             return [
@@ -1044,8 +1113,8 @@ class FileValidator:
                     result.file,
                 )
             ]
-        key_digest = (table, _digest([result.key]))
-        first = self._keys.get(key_digest)
+        key_digest = _digest(["key", table, result.key])
+        first = self._seen.get(key_digest)
         if first is not None:
             return [
                 FieldError(
@@ -1057,8 +1126,8 @@ class FileValidator:
                     result.file,
                 )
             ]
-        self._rows[row_digest] = result.row
-        self._keys[key_digest] = result.row
+        self._seen.add(row_digest, result.row)
+        self._seen.add(key_digest, result.row)
         return []
 
     def key_field(self, result: ParsedRow) -> str:

@@ -6,11 +6,12 @@ import gc
 import io
 import sys
 import tracemalloc
+from collections.abc import Iterator
 
 import pytest
 
 from lantern.ingest.formats import cin_census, generic, health, police, school_exclusions, ssda903
-from lantern.ingest.formats.base import FileRejected, ParsedRow, RowRejected
+from lantern.ingest.formats.base import DigestIndex, FileRejected, FileValidator, ParsedRow, RowRejected
 
 MISSING_HEADER = b"CHILD,DOB,MISSING,MIS_START,MIS_END\r\n"
 ED_HEADER = (
@@ -262,13 +263,39 @@ def test_parse_memory_is_bounded_over_200k_rows() -> None:
     assert n == 30_000 and peak < 1_000_000, peak
 
 
-def test_validator_memory_is_bounded_by_keys_not_rows() -> None:
-    """The duplicate index keeps ~100 bytes per distinct key; rows themselves are not kept."""
-    validator = ssda903.ReturnValidator(known_children={f"LCC{i:07d}": None for i in range(7919)})
-    source = GeneratedFile(MISSING_HEADER, rows=30_000)
-    results = list(r for r in validator.check(ssda903.parse(io.BufferedReader(source), filename="m.csv")))
-    assert len(results) == 30_000
-    assert len(validator._keys) <= 30_000
+def _rows_with_duplicates_far_apart(count: int) -> Iterator[ParsedRow]:
+    """Rows 1-20,000 distinct; then each key again (row i repeats the key of row i - 20,000); the last
+    1,000 rows exact copies of rows 1-1,000."""
+    for i in range(1, count + 1):
+        source = i - 29_000 if i > 29_000 else i
+        raw = {"key": f"K{source % 20_000}", "n": str(source)}
+        yield ParsedRow(i, "f.csv", "T", raw["key"], raw["key"], None, (), (), raw, {})
+
+
+def test_validator_memory_is_bounded_by_its_buffer_not_the_file() -> None:
+    """The duplicate index keeps only its latest digests in memory and the rest on disk: with a
+    1,000-digest buffer, duplicates 20,000 rows apart are still found, naming the first row."""
+    validator = FileValidator()
+    validator._seen = DigestIndex(buffer=1_000, bits=16)
+    results = list(validator.check(_rows_with_duplicates_far_apart(30_000)))
+    assert len(validator._seen._pending) < 1_000 and validator._seen._db is not None
+    rejected = {r.row: r.errors[0] for r in results if isinstance(r, RowRejected)}
+    assert set(rejected) == set(range(20_001, 30_001))
+    assert rejected[25_000].rule == "LAN-DUP-KEY" and "row 5000 " in rejected[25_000].expected
+    assert rejected[29_500].rule == "LAN-DUP-ROW" and rejected[29_500].expected.endswith("row 500")
+    in_memory = list(FileValidator().check(_rows_with_duplicates_far_apart(30_000)))
+    assert [type(r) for r in in_memory] == [type(r) for r in results]
+
+
+def test_the_digest_index_finds_every_digest_it_was_given() -> None:
+    index = DigestIndex(buffer=500, bits=12)  # a tiny bitmap: most lookups go to the disk
+    digests = [(i * 2654435761) % (1 << 64) for i in range(1, 5_001)]
+    for row, digest in enumerate(digests, start=1):
+        assert index.get(digest) is None
+        index.add(digest, row)
+    assert all(index.get(d) == row for row, d in enumerate(digests, start=1))
+    assert index.get((1 << 64) - 1) is None and index.get(12345) is None
+    index.close()
 
 
 # ------------------------------------------------------------------------------------------ XML safety
