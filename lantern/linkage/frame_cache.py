@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.conf import settings
+from django.db import connection
 
 from lantern.people.models import SourceRecord
 
@@ -88,10 +89,6 @@ def _schema() -> pa.Schema:
     return pa.schema([*CLEAN_SCHEMA, pa.field(_ID, pa.int64()), pa.field(_VERSION, pa.string())])
 
 
-def _version(value: Any) -> str:
-    return value.isoformat() if value is not None else ""
-
-
 def records_frame(rows: Iterable[tuple]) -> Any:
     """The engine's input contract from `FRAME_FIELDS` rows (see docs/linkage.md)."""
     from lantern.analytics.linkage import to_input_frame
@@ -115,20 +112,34 @@ def records_frame(rows: Iterable[tuple]) -> Any:
     )
 
 
-def _clean_table(rows: list[tuple]) -> pa.Table:
-    """Clean `FRAME_FIELDS + (updated_at,)` rows into a cache-schema table."""
+def _clean_table(rows: list[tuple], versions: dict[int, str]) -> pa.Table:
+    """Clean `FRAME_FIELDS` rows into a cache-schema table, each row stamped with its version."""
     from lantern.analytics.linkage import clean_records
     from lantern.analytics.linkage.engine import to_arrow
 
     schema = _schema()
     if not rows:
         return schema.empty_table()
-    clean = to_arrow(clean_records(records_frame(row[:-1] for row in rows)))
+    clean = to_arrow(clean_records(records_frame(rows)))
     extra = [
         pa.array([row[0] for row in rows], pa.int64()),
-        pa.array([_version(row[-1]) for row in rows], pa.string()),
+        pa.array([versions[row[0]] for row in rows], pa.string()),
     ]
     return pa.Table.from_arrays([*clean.columns, *extra], schema=schema)
+
+
+def _current_versions(excluded: set[int]) -> dict[int, str]:
+    """Each stored record's `updated_at`, as the database returns it (text on SQLite: no parsing).
+    Read before the records' fields, so a record changed in between carries an older version and
+    is cleaned again next time, never served stale."""
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    column = connection.ops.quote_name(SourceRecord._meta.get_field("updated_at").column)
+    versions: dict[int, str] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 — model's table and column
+        while batch := cursor.fetchmany(50_000):
+            versions.update((pk, str(updated)) for pk, updated in batch if pk not in excluded)
+    return versions
 
 
 def _read(path: Path, fingerprint: str) -> tuple[pa.Table | None, str]:
@@ -186,6 +197,7 @@ def cleaned_records(
     excluded = {int(pk) for pk in exclude_ids}
     path, fingerprint = cleaned_cache_path(), cleaning_fingerprint()
     cached, why = _read(path, fingerprint)
+    current = _current_versions(excluded)
     if cached is None:
         stats.rebuilt_because = why
         if why != "no cache file":
@@ -193,20 +205,13 @@ def cleaned_records(
         rows = [
             row
             for row in SourceRecord.objects.order_by("pk")
-            .values_list(*FRAME_FIELDS, "updated_at")
+            .values_list(*FRAME_FIELDS)
             .iterator(chunk_size=_CHUNK)
-            if row[0] not in excluded
+            if row[0] in current  # a record stored since the versions were read waits for the next run
         ]
-        table = _clean_table(rows)
+        table = _clean_table(rows, current)
         stats.cleaned = table.num_rows
     else:
-        current = {
-            pk: _version(updated)
-            for pk, updated in SourceRecord.objects.values_list("pk", "updated_at").iterator(
-                chunk_size=_CHUNK
-            )
-            if pk not in excluded
-        }
         cached_ids = cached.column(_ID).to_pylist()
         cached_versions = cached.column(_VERSION).to_pylist()
         keep = [current.get(pk) == version for pk, version in zip(cached_ids, cached_versions, strict=True)]
@@ -221,11 +226,9 @@ def cleaned_records(
         rows = []
         for start in range(0, len(stale), _CHUNK):
             rows.extend(
-                SourceRecord.objects.filter(pk__in=stale[start : start + _CHUNK]).values_list(
-                    *FRAME_FIELDS, "updated_at"
-                )
+                SourceRecord.objects.filter(pk__in=stale[start : start + _CHUNK]).values_list(*FRAME_FIELDS)
             )
-        fresh = _clean_table(rows)
+        fresh = _clean_table(rows, current)
         stats.cleaned = fresh.num_rows
         table = pa.concat_tables([valid, fresh]).sort_by(_ID) if fresh.num_rows else valid
     changed = stats.cleaned + stats.dropped

@@ -392,11 +392,12 @@ def cluster_pairs(
     node_set = set(nodes)
     edges = [e for e in _edges(pairs) if e[1] in node_set and e[2] in node_set]
     guarded = settings.guard_conflicts or settings.guard_forenames
-    profiles = (
-        _record_profiles(records, settings.identifier_fields, with_names=settings.guard_forenames)
-        if guarded
-        else {}
-    )
+    profiles: dict[str, _Profile] = {}
+    if guarded:
+        # Only records on a merging edge are ever compared; most records are on none.
+        merging = {n for e in edges if e[0] >= settings.threshold for n in (e[1], e[2])}
+        involved = records[[str(u) in merging for u in records["unique_id"].tolist()]]
+        profiles = _record_profiles(involved, settings.identifier_fields, with_names=settings.guard_forenames)
     uf = _UnionFind(nodes)
     group_profile: dict[str, _Profile] = dict(profiles)
     actions: list[dict[str, Any]] = []

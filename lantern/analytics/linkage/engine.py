@@ -279,11 +279,11 @@ def to_arrow(clean: pd.DataFrame | pa.Table) -> pa.Table:
 
 def from_arrow(table: pa.Table) -> pd.DataFrame:
     """The clean pandas frame (as ``clean_records`` builds it) from a ``CLEAN_SCHEMA`` table."""
-    columns = {}
-    for col in CLEAN_COLUMNS:
-        values = table.column(col).to_pylist()
-        columns[col] = pd.array(values, dtype="Int64") if col in _INT_COLUMNS else values
-    return pd.DataFrame(columns, columns=list(CLEAN_COLUMNS))
+    plain = [col for col in CLEAN_COLUMNS if col not in _LIST_COLUMNS]
+    frame = table.select(plain).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    for col in _LIST_COLUMNS:  # Python lists, as cleaning makes them (not numpy arrays)
+        frame[col] = table.column(col).to_pylist()
+    return frame[list(CLEAN_COLUMNS)]
 
 
 def _arrow(clean: pd.DataFrame | pa.Table) -> pa.Table:
