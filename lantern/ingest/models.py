@@ -95,6 +95,11 @@ class ImportBatch(CreatedByModel):
     def progress_path(self) -> Path:
         return self.directory / "progress.json"
 
+    @property
+    def staging_path(self) -> Path:
+        """The check's accepted rows folded by identity (lantern.ingest.staging), until committed."""
+        return self.directory / "staged.sqlite3"
+
     # --- state for pages --------------------------------------------------------------------------
 
     @property

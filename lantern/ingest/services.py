@@ -8,10 +8,15 @@
    **updated** (the file says something different: the changed fields are listed) or **unchanged**;
    statutory rows may be **attached** to the agency's existing case record. Nothing is written to
    people data.
-3. `import_batch_commit` re-reads the file and, in ONE transaction, creates the new records and events
+3. `import_batch_commit` compares again and, in ONE transaction, creates the new records and events
    through the collection services, corrects the updated ones and leaves the unchanged alone, with
-   one audit row per service batch plus one for the import. A failure (or a killed worker) rolls the
+   one audit row per service call plus one for the import. A failure (or a killed worker) rolls the
    whole commit back; the batch returns to "validated" and can be committed again.
+
+Neither stage holds the file's rows: the check folds the accepted rows by identity into a staging file
+on disk (`lantern.ingest.staging`), and both stages then compare (and the commit writes) a chunk of
+`_PLAN_CHUNK` records or events at a time, records first. The commit reads the check's staging file
+instead of parsing the upload again (unless the format's checks depend on what Lantern holds: SSDA903).
 
 Identity (docs/data-formats.md "For the import pipeline"): a record is (uploading agency, source
 system chosen on upload, `PersonPart.source_key`); an event is (controller = uploading agency,
@@ -33,14 +38,14 @@ import json
 import logging
 import os
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from lantern.access.models import Agency
@@ -79,11 +84,13 @@ from lantern.people.services import (
 )
 
 from .models import ImportBatch, QuarantinedRow, SavedMapping
+from .staging import StagedEvent, StagedRecord, Staging, StagingWriter, Target
 
 logger = logging.getLogger(__name__)
 
 CHANGES_SHOWN = 200  # how many changed records/events the preview lists field by field
-_CHUNK = 500
+_CHUNK = 500  # keys per IN (...) query; quarantined rows per insert
+_PLAN_CHUNK = 20_000  # records or events compared (and, committing, written) at a time
 _PROGRESS_EVERY = 250  # rows
 _SOURCE_SYSTEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,59}$")
 _YEAR_IN_NAME = re.compile(r"(20\d{2})-(\d{2})")
@@ -448,16 +455,12 @@ def _record_in(batch: ImportBatch, key: str, part: PersonPart, ref: str) -> Reco
         nhs_number=part.nhs_number,
         la_child_id=part.la_child_id,
         police_id=part.police_id,
-        source_reference=_reference(batch, ref),
+        source_reference=_reference(batch, ref) if ref else "",
     )
 
 
-def _json(value: Any) -> Any:
-    """What a JSONField gives back for this value (dates as ISO text), so comparisons are like for like."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
 def _item_in(batch: ImportBatch, record_key: tuple[str, str, str], part: EventPart, ref: str) -> ItemIn:
+    """The item for an event; a staged event's details are already what a JSONField gives back."""
     return ItemIn(
         record_key=record_key,
         item_type=part.item_type,
@@ -466,23 +469,10 @@ def _item_in(batch: ImportBatch, record_key: tuple[str, str, str], part: EventPa
         occurred_at=part.occurred_at,
         summary=part.summary,
         handling_code=part.handling_code,
-        details=_json(part.details),
+        details=part.details,
         event_key=part.event_key,
-        source_reference=_reference(batch, ref),
+        source_reference=_reference(batch, ref) if ref else "",
     )
-
-
-@dataclass
-class _Staged:
-    """Accepted rows folded by identity (a later row of the same record or event wins)."""
-
-    rows: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    noted: int = 0
-    records: dict[str, tuple[int, str, PersonPart]] = field(default_factory=dict)
-    events: dict[tuple[str, str], tuple[int, str, EventPart, str]] = field(default_factory=dict)
-    record_keys: set[str] = field(default_factory=set)  # every record key a row refers to
 
 
 def _known_children(batch: ImportBatch) -> dict[str, dt.date | None] | None:
@@ -503,6 +493,12 @@ def _known_children(batch: ImportBatch) -> dict[str, dt.date | None] | None:
         )
     )
     return known or None
+
+
+# Formats whose within-file checks read what Lantern holds (the 903 cross-row rules check rows against
+# the children already held): their commit reads the file again rather than trusting the check's
+# staging, in case a Header file was committed in between.
+_CHECKS_READ_LANTERN = frozenset({"ssda903"})
 
 
 def _results(batch: ImportBatch, fh: IO[bytes]) -> Iterator[Result]:
@@ -534,7 +530,8 @@ def _service_check(batch: ImportBatch, result: ParsedRow, agencies: dict[str, Ag
     errors: list[FieldError] = []
     statutory = FORMATS[batch.format_code].statutory
     if result.person is not None:
-        rec = _record_in(batch, result.person.source_key, result.person, result.source_reference)
+        # No reference: the rules do not read it, and the check runs on every row.
+        rec = _record_in(batch, result.person.source_key, result.person, "")
         for name, message in record_problems(rec, agencies=agencies, names_optional=statutory).items():
             value = getattr(rec, name, "") if name in ("dob", "sex", "ethnicity", "nhs_number") else ""
             errors.append(
@@ -548,7 +545,7 @@ def _service_check(batch: ImportBatch, result: ParsedRow, agencies: dict[str, Ag
                 )
             )
     for part in result.events:
-        item = _item_in(batch, ("", "", ""), part, result.source_reference)
+        item = _item_in(batch, ("", "", ""), part, "")  # the rules read neither details nor reference
         for name, message in item_problems(item, agencies=agencies).items():
             errors.append(
                 FieldError(
@@ -565,42 +562,39 @@ def _service_check(batch: ImportBatch, result: ParsedRow, agencies: dict[str, Ag
     return result
 
 
-def _read(
+def _stage(
     batch: ImportBatch,
     *,
     on_reject: Callable[[RowRejected], None],
     progress: Callable[[int, int], None] | None = None,
-) -> _Staged:
-    """Stream the stored file once; accepted rows are folded by identity, refused rows handed on."""
-    staged = _Staged()
+) -> Staging:
+    """Stream the stored file once: accepted rows are folded by identity into a new staging file on
+    disk, refused rows handed on. Returns the staging file, open; its `meta` has the row counts."""
+    counts = {"rows": 0, "accepted": 0, "rejected": 0, "noted": 0}
     agencies = {batch.agency.code: batch.agency}
-    with batch.file_path.open("rb") as fh:
-        for result in _results(batch, fh):
-            staged.rows += 1
-            if isinstance(result, ParsedRow):
-                result = _service_check(batch, result, agencies)
-            if isinstance(result, RowRejected):
-                staged.rejected += 1
-                on_reject(result)
-            else:
-                staged.accepted += 1
-                staged.noted += bool(result.notes)
-                ref = result.source_reference
-                staged.record_keys.add(result.record_key)
-                if result.person is not None:
-                    staged.records[result.person.source_key] = (result.row, ref, result.person)
-                for part in result.events:
-                    staged.events[(part.item_type, part.event_key)] = (
-                        result.row,
-                        ref,
-                        part,
-                        result.record_key,
-                    )
-            if progress and staged.rows % _PROGRESS_EVERY == 0:
-                progress(staged.rows, fh.tell())
-        if progress:
-            progress(staged.rows, fh.tell())
-    return staged
+    writer = StagingWriter(batch.staging_path)
+    try:
+        with batch.file_path.open("rb") as fh:
+            for result in _results(batch, fh):
+                counts["rows"] += 1
+                if isinstance(result, ParsedRow):
+                    result = _service_check(batch, result, agencies)
+                if isinstance(result, RowRejected):
+                    counts["rejected"] += 1
+                    on_reject(result)
+                else:
+                    counts["accepted"] += 1
+                    counts["noted"] += bool(result.notes)
+                    writer.add(result)
+                if progress and counts["rows"] % _PROGRESS_EVERY == 0:
+                    progress(counts["rows"], fh.tell())
+            if progress:
+                progress(counts["rows"], fh.tell())
+        writer.finish({"sha256": batch.sha256, **counts})
+    except BaseException:
+        writer.abort()
+        raise
+    return Staging(batch.staging_path)
 
 
 # --------------------------------------------------------------------------------- comparing
@@ -617,56 +611,81 @@ class _RecordPlan:
     changes: dict[str, tuple[Any, Any]]  # field -> (stored, file)
 
     @property
-    def identity(self) -> tuple[str, str, str]:
-        if self.target is not None:
-            return (self.target.agency.code, self.target.source_system, self.target.source_key)
-        raise LookupError(self.key)
+    def resolved(self) -> Target:
+        if self.target is None:
+            return Target(None, "", "")
+        return Target(self.target.pk, self.target.source_system, self.target.source_key)
 
 
 @dataclass
 class _EventPlan:
-    key: tuple[str, str]
-    row: int
-    ref: str
-    part: EventPart
-    record_key: str
+    staged: StagedEvent
+    target: Target
     status: str  # new / updated / unchanged
     stored_id: int | None
     changes: dict[str, tuple[Any, Any]]
+    decoded: EventPart | None = None  # when the comparison needed it
+
+    @property
+    def part(self) -> EventPart:
+        if self.decoded is None:
+            self.decoded = self.staged.part()
+        return self.decoded
 
 
-@dataclass
-class _Plan:
-    staged: _Staged
-    records: dict[str, _RecordPlan]
-    events: list[_EventPlan]
+class _Outcome:
+    """Counts and the preview's differences, gathered chunk by chunk: of the differences only the
+    first CHANGES_SHOWN of each kind (by row) are kept, never all of them."""
+
+    def __init__(self, meta: dict[str, Any]):
+        self.read = {name: int(meta[name]) for name in ("rows", "accepted", "rejected", "noted")}
+        self.records = {"new": 0, "updated": 0, "unchanged": 0, "attached": 0}
+        self.events = {"new": 0, "updated": 0, "unchanged": 0}
+        self.record_changes: list[tuple[int, str, dict[str, Any]]] = []
+        self.event_changes: list[tuple[int, str, dict[str, Any]]] = []
+        self.created = array("q")  # ids of the records a commit created, for identity resolution
+        self.changed_missing: list[int] = []  # ids of updated missing-episode events (a commit)
+
+    def add_records(self, plans: list[_RecordPlan]) -> None:
+        for plan in plans:
+            if plan.part is not None:  # records the file carries (not those its events only refer to)
+                self.records[plan.status] += 1
+            if plan.changes and plan.status in ("updated", "attached"):
+                change = _change("record", plan.status, plan.key, plan.row, plan.changes)
+                _keep_first(self.record_changes, (plan.row, plan.key, change))
+
+    def add_events(self, plans: list[_EventPlan]) -> None:
+        for event in plans:
+            self.events[event.status] += 1
+            if event.status == "updated":
+                staged = event.staged
+                change = _change("event", "updated", staged.event_key, staged.row, event.changes)
+                _keep_first(
+                    self.event_changes, (staged.row, f"{staged.item_type}\x1f{staged.event_key}", change)
+                )
 
     def counts(self) -> dict[str, Any]:
-        records = {"new": 0, "updated": 0, "unchanged": 0, "attached": 0}
-        for plan in self.records.values():
-            if plan.part is not None:  # records the file carries (not those its events only refer to)
-                records[plan.status] += 1
-        events = {"new": 0, "updated": 0, "unchanged": 0}
-        for event in self.events:
-            events[event.status] += 1
+        read = self.read
         return {
-            "rows": self.staged.rows,
-            "accepted": self.staged.accepted,
-            "rejected": self.staged.rejected,
-            "notes": self.staged.noted,
-            "records": records,
-            "events": events,
+            "rows": read["rows"],
+            "accepted": read["accepted"],
+            "rejected": read["rejected"],
+            "notes": read["noted"],
+            "records": dict(self.records),
+            "events": dict(self.events),
         }
 
     def change_sample(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for plan in sorted(self.records.values(), key=lambda p: p.row):
-            if plan.changes and plan.status in ("updated", "attached"):
-                out.append(_change("record", plan.status, plan.key, plan.row, plan.changes))
-        for event in sorted(self.events, key=lambda e: e.row):
-            if event.status == "updated":
-                out.append(_change("event", "updated", event.key[1], event.row, event.changes))
-        return out[:CHANGES_SHOWN]
+        records = [c for _row, _key, c in sorted(self.record_changes, key=lambda c: c[:2])]
+        events = [c for _row, _key, c in sorted(self.event_changes, key=lambda c: c[:2])]
+        return (records + events)[:CHANGES_SHOWN]
+
+
+def _keep_first(kept: list[tuple[int, str, dict[str, Any]]], change: tuple[int, str, dict[str, Any]]) -> None:
+    kept.append(change)
+    if len(kept) >= 4 * CHANGES_SHOWN:
+        kept.sort(key=lambda c: c[:2])
+        del kept[CHANGES_SHOWN:]
 
 
 def _show(value: Any) -> str:
@@ -704,18 +723,18 @@ def _chunks(values: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 
 
 def _stored_records(
-    batch: ImportBatch, keys: set[str]
+    batch: ImportBatch, keys: list[str]
 ) -> tuple[dict[str, SourceRecord], dict[str, SourceRecord]]:
     """Records at the batch's own keys, and (statutory returns) the agency's records by LA child id."""
     exact: dict[str, SourceRecord] = {}
-    for chunk in _chunks(sorted(keys)):
+    for chunk in _chunks(keys):
         for record in SourceRecord.objects.filter(
             agency=batch.agency, source_system=batch.source_system, source_key__in=chunk
         ).select_related("address", "agency"):
             exact[record.source_key] = record
     attach: dict[str, SourceRecord] = {}
     if FORMATS[batch.format_code].statutory:
-        wanted = sorted(keys - set(exact))
+        wanted = [key for key in keys if key not in exact]
         for chunk in _chunks(wanted):
             candidates = SourceRecord.objects.filter(
                 agency=batch.agency, la_child_id__in=chunk
@@ -729,20 +748,19 @@ def _stored_records(
     return exact, attach
 
 
-def _diff(batch: ImportBatch, staged: _Staged) -> _Plan:
-    """Compare the folded rows with what Lantern holds (read only)."""
-    fields = _person_fields(batch)
-    exact, attach = _stored_records(batch, staged.record_keys)
-    records: dict[str, _RecordPlan] = {}
-    for key in staged.record_keys:
-        row, ref, part = staged.records.get(key, (0, "", None))
+def _diff_records(batch: ImportBatch, chunk: list[StagedRecord], fields: frozenset[str]) -> list[_RecordPlan]:
+    """Compare a chunk of folded records with what Lantern holds (read only)."""
+    exact, attach = _stored_records(batch, [staged.key for staged in chunk])
+    plans: list[_RecordPlan] = []
+    for staged in chunk:
+        key, part = staged.key, staged.part
         target = exact.get(key) or attach.get(key)
         if target is None:
             if part is None:
                 raise ImportFailed(
                     f"No record for {key} is held any more; check the file again before committing"
                 )
-            records[key] = _RecordPlan(key, row, ref, part, "new", None, {})
+            plans.append(_RecordPlan(key, staged.row, staged.ref, part, "new", None, {}))
             continue
         changes: dict[str, tuple[Any, Any]] = {}
         if part is not None:
@@ -750,29 +768,45 @@ def _diff(batch: ImportBatch, staged: _Staged) -> _Plan:
             changes = {f: (stored[f], incoming[f]) for f in incoming if stored[f] != incoming[f]}
         # An attached case record belongs to the case system: a statutory return never rewrites it.
         status = ("updated" if changes else "unchanged") if key in exact else "attached"
-        records[key] = _RecordPlan(key, row, ref, part, status, target, changes)
+        plans.append(_RecordPlan(key, staged.row, staged.ref, part, status, target, changes))
+    return plans
 
+
+def _diff_events(batch: ImportBatch, chunk: list[StagedEvent]) -> list[_EventPlan]:
+    """Compare a chunk of folded events with what Lantern holds (read only); their records were
+    compared (resolved) before."""
+    by_type: dict[str, list[str]] = {}
+    for staged in chunk:
+        by_type.setdefault(staged.item_type, []).append(staged.event_key)
     stored_events: dict[tuple[str, str], dict[str, Any]] = {}
-    for chunk in _chunks(sorted({k[1] for k in staged.events})):
-        for item in TimelineItem.objects.filter(controller=batch.agency, event_key__in=chunk).values(
-            "id",
-            "item_type",
-            "event_key",
-            "occurred_at",
-            "summary",
-            "details",
-            "purpose",
-            "handling_code",
-            "source_record_id",
-        ):
-            stored_events[(item["item_type"], item["event_key"])] = item
-    events: list[_EventPlan] = []
-    for key, (row, ref, part, record_key) in staged.events.items():
-        stored = stored_events.get(key)
+    for item_type, event_keys in by_type.items():
+        # All three columns of the unique index: without the type, each lookup would scan every
+        # event the agency holds.
+        for keys in _chunks(event_keys):
+            for item in TimelineItem.objects.filter(
+                controller=batch.agency, item_type=item_type, event_key__in=keys
+            ).values(
+                "id",
+                "item_type",
+                "event_key",
+                "occurred_at",
+                "summary",
+                "details",
+                "purpose",
+                "handling_code",
+                "source_record_id",
+            ):
+                stored_events[(item["item_type"], item["event_key"])] = item
+    plans: list[_EventPlan] = []
+    for staged in chunk:
+        target = staged.target
+        if target is None:  # every key a row refers to is compared before the events
+            raise ImportFailed(f"The record {staged.record_key} of row {staged.row} was not compared")
+        stored = stored_events.get((staged.item_type, staged.event_key))
         if stored is None:
-            events.append(_EventPlan(key, row, ref, part, record_key, "new", None, {}))
+            plans.append(_EventPlan(staged, target, "new", None, {}))
             continue
-        target = records[record_key].target
+        part = staged.part()
         incoming = {
             "occurred_at": part.occurred_at,
             "summary": part.summary[:300],
@@ -780,18 +814,84 @@ def _diff(batch: ImportBatch, staged: _Staged) -> _Plan:
             "handling_code": part.handling_code,
         }
         changes = {f: (stored[f], v) for f, v in incoming.items() if stored[f] != v}
-        old_details, new_details = stored["details"] or {}, _json(part.details)
+        old_details, new_details = stored["details"] or {}, part.details
         for name in sorted(set(old_details) | set(new_details)):
             if old_details.get(name) != new_details.get(name):
                 changes[f"details.{name}"] = (old_details.get(name), new_details.get(name))
-        if target is None or stored["source_record_id"] != target.pk:
+        if target.record_id is None or stored["source_record_id"] != target.record_id:
             changes["record"] = (
                 stored["source_record_id"],
-                target.pk if target else f"new record {record_key}",
+                target.record_id if target.record_id is not None else f"new record {staged.record_key}",
             )
         status = "updated" if changes else "unchanged"
-        events.append(_EventPlan(key, row, ref, part, record_key, status, stored["id"], changes))
-    return _Plan(staged, records, events)
+        plans.append(_EventPlan(staged, target, status, stored["id"], changes, part))
+    return plans
+
+
+def _compare(
+    batch: ImportBatch,
+    staging: Staging,
+    *,
+    plan: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> _Outcome:
+    """Compare the staged records, then events, with what Lantern holds, a chunk at a time (read
+    only). What each record key resolved to is remembered for its events; with `plan` (a commit)
+    the events to write are remembered too. `progress(done, total)` counts records and events."""
+    fields = _person_fields(batch)
+    outcome = _Outcome(staging.meta)
+    total, done = sum(staging.size()), 0
+    for records in staging.records(_PLAN_CHUNK):
+        record_plans = _diff_records(batch, records, fields)
+        staging.resolve([(p.key, p.resolved, p.status, tuple(p.changes)) for p in record_plans])
+        outcome.add_records(record_plans)
+        done += len(records)
+        if progress:
+            progress(done, total)
+    for events in staging.events(_PLAN_CHUNK):
+        event_plans = _diff_events(batch, events)
+        if plan:
+            staging.plan_events(
+                [(e.staged.item_type, e.staged.event_key, e.status, e.stored_id)
+                 for e in event_plans if e.status != "unchanged"]
+            )  # fmt: skip
+        outcome.add_events(event_plans)
+        done += len(events)
+        if progress:
+            progress(done, total)
+    return outcome
+
+
+def _write(
+    batch: ImportBatch,
+    staging: Staging,
+    outcome: _Outcome,
+    viewer: Viewer,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write what `_compare(plan=True)` found new or updated, a chunk at a time, records first (their
+    events need them). The caller holds the transaction. Every lookup was made before this first
+    write: lookups among rows this transaction is still writing would go without the database's
+    statistics (PostgreSQL then scans, for each chunk, every event the agency holds)."""
+    from lantern.missing.services import MISSING_ITEM_TYPES
+
+    total, done = sum(staging.to_write()), 0
+    for rows in staging.records_to_write(_PLAN_CHUNK):
+        outcome.created.extend(_apply_records(batch, rows, viewer))
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    for rows in staging.events_to_write(_PLAN_CHUNK):
+        event_plans = [_EventPlan(e, e.target, status, stored_id, {}) for e, status, stored_id in rows]
+        _apply_events(batch, event_plans, viewer)
+        outcome.changed_missing.extend(
+            e.stored_id
+            for e in event_plans
+            if e.status == "updated" and e.stored_id and e.staged.item_type in MISSING_ITEM_TYPES
+        )
+        done += len(rows)
+        if progress:
+            progress(done, total)
 
 
 # --------------------------------------------------------------------------------- validate
@@ -863,7 +963,8 @@ def import_batch_validate(
     batch: ImportBatch, *, viewer: Viewer | None = None, progress: Progress | None = None
 ) -> ImportBatch:
     """Check the stored file and build the preview (nothing is written to people data). The check
-    runs on behalf of the uploader (or `viewer`); its outcome is one audit row."""
+    runs on behalf of the uploader (or `viewer`); its outcome is one audit row. The folded rows stay
+    in the batch's staging file for the commit."""
     batch = ImportBatch.objects.select_related("agency", "membership__user", "membership__team__agency").get(
         pk=batch.pk
     )
@@ -876,6 +977,7 @@ def import_batch_validate(
     batch.save()
     batch.quarantined_rows.all().delete()
     batch.quarantine_path.unlink(missing_ok=True)
+    batch.staging_path.unlink(missing_ok=True)
 
     def tick(rows: int, position: int) -> None:
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -884,14 +986,19 @@ def import_batch_validate(
         if progress:
             progress(rows, position, batch.size)
 
+    def heartbeat(done: int, total: int) -> None:  # comparing: the page still shows the rows read
+        ImportBatch.objects.filter(pk=batch.pk).update(updated_at=now())
+
     quarantine = _Quarantine(batch)
+    staging: Staging | None = None
     try:
-        staged = _read(batch, on_reject=quarantine.add, progress=tick)
+        staging = _stage(batch, on_reject=quarantine.add, progress=tick)
         quarantine.flush()
-        plan = _diff(batch, staged)
+        outcome = _compare(batch, staging, progress=heartbeat)
         _write_report(batch)
     except FileRejected as rejected:
         batch.quarantined_rows.all().delete()
+        batch.staging_path.unlink(missing_ok=True)
         messages = [e.message for e in rejected.errors]
         with transaction.atomic():
             batch.status, batch.error = ImportBatch.Status.REJECTED_FILE, "\n".join(messages)
@@ -910,6 +1017,7 @@ def import_batch_validate(
     except Exception as error:
         logger.exception("import %s: the check failed", batch.pk)
         batch.quarantined_rows.all().delete()
+        batch.staging_path.unlink(missing_ok=True)
         batch.status = ImportBatch.Status.FAILED
         batch.error = (
             str(error)
@@ -919,11 +1027,14 @@ def import_batch_validate(
         )
         batch.save()
         return batch
+    finally:
+        if staging is not None:
+            staging.close()
 
     with transaction.atomic():
         batch.status, batch.validated_at = ImportBatch.Status.VALIDATED, now()
-        batch.counts, batch.changes = plan.counts(), plan.change_sample()
-        batch.rows_processed, batch.bytes_processed = staged.rows, batch.size
+        batch.counts, batch.changes = outcome.counts(), outcome.change_sample()
+        batch.rows_processed, batch.bytes_processed = outcome.read["rows"], batch.size
         batch.save()
         audit_record(
             code=AuditCode.IMPORT_VALIDATED,
@@ -954,7 +1065,8 @@ def _write_progress(batch: ImportBatch, stage: str, rows: int, position: int) ->
 
 
 def read_progress(batch: ImportBatch) -> dict[str, Any]:
-    """Rows read, an estimate of how far through the file (percent) and the stage, for the page."""
+    """Rows read (or, writing, records and events done), an estimate of how far through (percent)
+    and the stage, for the page."""
     rows, position, stage = batch.rows_processed, batch.bytes_processed, "checking"
     if batch.status == ImportBatch.Status.COMMITTING:
         stage, rows, position = "committing", 0, 0
@@ -974,77 +1086,101 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _apply(batch: ImportBatch, plan: _Plan, viewer: Viewer) -> list[int]:
-    """Write the plan through the people services (the caller holds the transaction). Returns the
-    ids of the records it created, for identity resolution once the transaction commits."""
+def _apply_records(
+    batch: ImportBatch, rows: list[tuple[StagedRecord, Target, str, frozenset[str]]], viewer: Viewer
+) -> list[int]:
+    """Write a chunk of new and updated records (record, target, status, changed fields) through the
+    people services (the caller holds the transaction). Returns the ids of the records it created."""
     reference = f"import {batch.pk}"
     statutory = FORMATS[batch.format_code].statutory
-    new_records = [p for p in plan.records.values() if p.status == "new"]
     created: list[int] = []
-    if new_records:
+    new = [
+        _record_in(batch, r.key, r.part, r.ref) for r, _t, status, _c in rows if status == "new" and r.part
+    ]
+    if new:
         created = [
             row.pk
             for row in source_records_collect(
-                records=[_record_in(batch, p.key, p.part, p.ref) for p in new_records],
-                source_reference=reference,
-                viewer=viewer,
-                names_optional=statutory,
+                records=new, source_reference=reference, viewer=viewer, names_optional=statutory
             )
         ]
-    updates = [p for p in plan.records.values() if p.status == "updated"]
+    updates = [
+        RecordUpdate(target.record_id, _record_in(batch, r.key, r.part, r.ref), changed)
+        for r, target, status, changed in rows
+        if status == "updated" and target.record_id is not None and r.part is not None
+    ]
     if updates:
         source_records_update(
-            updates=[
-                RecordUpdate(p.target.pk, _record_in(batch, p.key, p.part, p.ref), frozenset(p.changes))
-                for p in updates
-            ],
-            source_reference=reference,
-            viewer=viewer,
-            names_optional=statutory,
-        )
-
-    def identity(record_key: str) -> tuple[str, str, str]:
-        record = plan.records[record_key]
-        if record.target is not None:
-            return record.identity
-        return (batch.agency.code, batch.source_system, record_key)
-
-    new_events = [e for e in plan.events if e.status == "new"]
-    if new_events:
-        timeline_items_collect(
-            items=[_item_in(batch, identity(e.record_key), e.part, e.ref) for e in new_events],
-            source_reference=reference,
-            viewer=viewer,
-        )
-    changed_events = [e for e in plan.events if e.status == "updated"]
-    if changed_events:
-        timeline_items_update(
-            updates=[
-                (e.stored_id, _item_in(batch, identity(e.record_key), e.part, e.ref)) for e in changed_events
-            ],
-            source_reference=reference,
-            viewer=viewer,
+            updates=updates, source_reference=reference, viewer=viewer, names_optional=statutory
         )
     return created
 
 
-def _derive_practice(batch: ImportBatch, plan: _Plan, last_item_before: int) -> None:
+def _apply_events(batch: ImportBatch, plans: list[_EventPlan], viewer: Viewer) -> None:
+    """Write a chunk of compared events (their records are written already)."""
+    reference = f"import {batch.pk}"
+
+    def identity(event: _EventPlan) -> tuple[str, str, str]:
+        if event.target.record_id is None:  # a record this batch created, at the batch's own key
+            return (batch.agency.code, batch.source_system, event.staged.record_key)
+        return (batch.agency.code, event.target.source_system, event.target.source_key)
+
+    new = [e for e in plans if e.status == "new"]
+    if new:
+        timeline_items_collect(
+            items=[_item_in(batch, identity(e), e.part, e.staged.ref) for e in new],
+            source_reference=reference,
+            viewer=viewer,
+        )
+    changed = [e for e in plans if e.status == "updated" and e.stored_id is not None]
+    if changed:
+        timeline_items_update(
+            updates=[(e.stored_id, _item_in(batch, identity(e), e.part, e.staged.ref)) for e in changed],
+            source_reference=reference,
+            viewer=viewer,
+        )
+
+
+def _derive_practice(batch: ImportBatch, changed_missing: list[int], last_item_before: int) -> None:
     """Missing episodes and alerts from what this batch added or changed, in the same transaction."""
     from lantern.alerts.services import alerts_refresh
     from lantern.lines.services import lines_derive
-    from lantern.missing.services import MISSING_ITEM_TYPES, missing_derive
+    from lantern.missing.services import missing_derive
     from lantern.networks.services import network_derive
 
-    changed = [
-        e.stored_id for e in plan.events if e.status == "updated" and e.part.item_type in MISSING_ITEM_TYPES
-    ]
     persons = missing_derive(
-        after_item_id=last_item_before, item_ids=changed, system_actor=f"import {batch.pk}"
+        after_item_id=last_item_before, item_ids=changed_missing, system_actor=f"import {batch.pk}"
     )
     # The association map and the lines register from the batch's police records.
     network_derive(after_item_id=last_item_before, system_actor=f"import {batch.pk}")
     lines_derive(system_actor=f"import {batch.pk}")
     alerts_refresh(person_ids=persons)
+
+
+def _staging_for_commit(
+    batch: ImportBatch, preview_rejected: int, progress: Callable[[int, int], None]
+) -> Staging:
+    """The check's staging file when it is complete and of this file, else the file read again (then
+    the same rows must be rejected as in the preview)."""
+    if batch.format_code not in _CHECKS_READ_LANTERN:
+        staging = Staging.open(batch.staging_path)
+        if staging is not None:
+            meta = staging.meta
+            if (meta.get("sha256"), meta.get("rows"), meta.get("rejected")) == (
+                batch.sha256,
+                batch.counts.get("rows"),
+                preview_rejected,
+            ):
+                return staging
+            staging.close()
+    staging = _stage(batch, on_reject=lambda _rejection: None, progress=progress)
+    if staging.meta["rejected"] != preview_rejected:
+        staging.close()
+        raise ImportFailed(
+            "What Lantern holds has changed since this file was checked "
+            f"({staging.meta['rejected']} rows would now be rejected, not {preview_rejected}); check it again"
+        )
+    return staging
 
 
 def import_batch_commit(
@@ -1065,33 +1201,43 @@ def import_batch_commit(
     batch.status, batch.queued, batch.error = ImportBatch.Status.COMMITTING, "", ""
     batch.save()
 
-    def tick(rows: int, position: int) -> None:
+    def reading(rows: int, position: int) -> None:
         _write_progress(batch, "reading", rows, position)
         if progress:
             progress(rows, position, batch.size)
 
+    def stage(name: str) -> Callable[[int, int], None]:
+        def tick(done: int, total: int) -> None:
+            # Through the records and events rather than the file: the bar restarts for each stage.
+            position = batch.size * done // total if total else batch.size
+            _write_progress(batch, name, done, position)
+            if progress:
+                progress(done, position, batch.size)
+
+        return tick
+
+    comparing, writing = stage("comparing"), stage("writing")
+
+    staging: Staging | None = None
     try:
         if _sha256(batch.file_path) != batch.sha256:
             raise ImportFailed("The stored file has changed since it was uploaded; upload it again")
-        rejected: list[int] = []
-        staged = _read(batch, on_reject=lambda r: rejected.append(r.row), progress=tick)
-        if staged.rejected != preview_rejected:
-            raise ImportFailed(
-                "What Lantern holds has changed since this file was checked "
-                f"({staged.rejected} rows would now be rejected, not {preview_rejected}); check it again"
-            )
-        _write_progress(batch, "writing", staged.rows, batch.size)
+        staging = _staging_for_commit(batch, preview_rejected, reading)
+        comparing(0, 1)
         with transaction.atomic():
             locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
             if locked.status == ImportBatch.Status.COMMITTED:  # another worker got there first
                 return locked
-            plan = _diff(batch, staged)
             last_item = TimelineItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-            created = _apply(batch, plan, viewer)
-            _derive_practice(batch, plan, last_item)
+            outcome = _compare(batch, staging, plan=True, progress=comparing)
+            _write(batch, staging, outcome, viewer, progress=writing)
+            _derive_practice(batch, outcome.changed_missing, last_item)
+            created = outcome.created
             if created and link_new:  # identity resolution of the new records, once they are committed
-                transaction.on_commit(lambda: link_new_records_task.enqueue(created, viewer.membership.pk))
-            counts = plan.counts()
+                transaction.on_commit(
+                    lambda: link_new_records_task.enqueue(created.tolist(), viewer.membership.pk)
+                )
+            counts = outcome.counts()
             audit_record(
                 code=AuditCode.IMPORT_COMMITTED,
                 viewer=viewer,
@@ -1103,7 +1249,7 @@ def import_batch_commit(
             locked.status, locked.counts, locked.changes = (
                 ImportBatch.Status.COMMITTED,
                 counts,
-                plan.change_sample(),
+                outcome.change_sample(),
             )
             locked.committed_at, locked.committed_by, locked.error = now(), viewer.user, ""
             locked.save()
@@ -1121,5 +1267,9 @@ def import_batch_commit(
         )
         batch.progress_path.unlink(missing_ok=True)
         raise ImportFailed(message) from error
+    finally:
+        if staging is not None:
+            staging.close()
     batch.progress_path.unlink(missing_ok=True)
+    batch.staging_path.unlink(missing_ok=True)  # its rows are in Lantern now
     return locked

@@ -1,6 +1,8 @@
 """The import pipeline end to end on a synthetic county's files: every format round-trips through
 create -> validate (preview + quarantine) -> commit; re-importing changes nothing; a corrected file
-changes exactly what it corrects; bad files are refused whole; a crash mid-commit leaves nothing."""
+changes exactly what it corrects; bad files are refused whole; a crash mid-commit leaves nothing.
+The main journeys run twice: with the real chunk sizes, and with chunks of a few rows, so the
+county's small files are staged, compared and written in many chunks, as a big file is."""
 
 from __future__ import annotations
 
@@ -58,7 +60,17 @@ def changed(batch: ImportBatch) -> dict[str, int]:
 NOTHING = {"records_new": 0, "records_updated": 0, "events_new": 0, "events_updated": 0}
 
 
-def test_every_format_round_trips_and_reimporting_changes_nothing(county_files, officers):
+@pytest.fixture(params=["chunks of 20,000", "chunks of a few rows"])
+def chunks(request, monkeypatch) -> str:
+    if request.param == "chunks of a few rows":
+        from lantern.ingest import services, staging
+
+        monkeypatch.setattr(staging, "_FLUSH", 3)  # rows folded in memory before they go to disk
+        monkeypatch.setattr(services, "_PLAN_CHUNK", 7)  # records or events compared/written at a time
+    return request.param
+
+
+def test_every_format_round_trips_and_reimporting_changes_nothing(county_files, officers, chunks):
     events_expected = 0
     formats = set()
     for rel in ordered(county_files):
@@ -108,7 +120,9 @@ def test_every_format_round_trips_and_reimporting_changes_nothing(county_files, 
     assert ".csv#" in imported.filter(item_type="arrest").first().source_reference
 
 
-def test_statutory_returns_stand_alone_without_names_or_attach_to_the_case_record(county_files, officers):
+def test_statutory_returns_stand_alone_without_names_or_attach_to_the_case_record(
+    county_files, officers, chunks
+):
     cin = "cin/cin_census.xml"
     import_batch_commit(check(county_files, officers, cin), viewer=officers.viewer("LCC-CFS"))
     # No case record yet: each child gets a record without names (never a placeholder).
@@ -171,7 +185,7 @@ def _single_nominal_row(files) -> int:
     )
 
 
-def test_a_corrected_event_updates_exactly_that_event(county_files, officers, tmp_path):
+def test_a_corrected_event_updates_exactly_that_event(county_files, officers, tmp_path, chunks):
     batch = check(county_files, officers, MISSING)
     import_batch_commit(batch, viewer=officers.viewer("LEICS-POLICE"))
     target = _single_nominal_row(county_files)
@@ -280,7 +294,7 @@ def test_bad_files_are_refused_whole_with_a_clear_message_and_nothing_written(
 
 
 def test_a_crash_mid_commit_leaves_nothing_and_the_batch_can_be_committed_again(
-    county_files, officers, monkeypatch
+    county_files, officers, monkeypatch, chunks
 ):
     from lantern.ingest import services
 
@@ -314,6 +328,64 @@ def test_a_crash_mid_commit_leaves_nothing_and_the_batch_can_be_committed_again(
     # Committing again is a no-op, and a killed worker's "committing" batch can be re-run.
     assert import_batch_commit(batch, viewer=officers.viewer("LEICS-POLICE")).status == "committed"
     assert TimelineItem.objects.count() == before[1] + batch.counts["events"]["new"]
+
+
+def test_the_last_row_of_a_record_wins_even_many_chunks_apart(county_files, officers, tmp_path, chunks):
+    rows = list(csv.DictReader(io.StringIO(county_files.path(MISSING).read_text(encoding="utf-8-sig"))))
+    rejects = county_files.rejects(MISSING)
+    by_nominal: dict[str, list[int]] = {}
+    for number, row in enumerate(rows, start=1):
+        by_nominal.setdefault(row["nominal_id"], []).append(number)
+    nominal, numbers = next(
+        (n, ns)
+        for n, ns in by_nominal.items()
+        if len(ns) >= 2 and not set(ns) & rejects and ns[-1] - ns[0] > 10
+    )
+    last = numbers[-1]
+
+    def fix(number, row):
+        if row["nominal_id"] == nominal:
+            row["dob"] = "01/01/2010" if number == last else "02/02/2009"
+
+    changed_file = tmp_path / "leics-police_missing_reports.csv"
+    _rewrite(county_files.path(MISSING), changed_file, fix)
+    batch = check(county_files, officers, MISSING, changed_file)
+    assert batch.counts["rejected"] == len(rejects)
+    accepted = [row for number, row in enumerate(rows, start=1) if number not in rejects]
+    assert batch.counts["records"]["new"] == len({row["nominal_id"] for row in accepted})
+    import_batch_commit(batch, viewer=officers.viewer("LEICS-POLICE"))
+    record = SourceRecord.objects.get(agency__code="LEICS-POLICE", source_key=nominal)
+    assert record.dob.isoformat() == "2010-01-01"
+    assert record.source_reference.endswith(f"#MissingReports:{last}")
+    assert not batch.staging_path.exists()  # its rows are in Lantern now
+
+
+def test_the_commit_writes_from_the_checks_staging_file_without_reading_the_upload_again(
+    county_files, officers, monkeypatch
+):
+    from lantern.ingest import services
+
+    batch = check(county_files, officers, MISSING)
+    assert batch.staging_path.is_file()
+
+    def no_second_read(*args, **kwargs):
+        raise AssertionError("the commit parsed the upload again")
+
+    monkeypatch.setattr(services, "_results", no_second_read)
+    batch = import_batch_commit(batch, viewer=officers.viewer("LEICS-POLICE"))
+    assert batch.status == ImportBatch.Status.COMMITTED
+    assert (
+        TimelineItem.objects.filter(source_reference__startswith=f"import {batch.pk} ").count()
+        == (batch.counts["events"]["new"])
+    )
+    assert not batch.staging_path.exists()
+
+
+def test_without_its_staging_file_the_commit_reads_the_upload_again(county_files, officers):
+    batch = check(county_files, officers, MISSING)
+    batch.staging_path.unlink()
+    committed = import_batch_commit(batch, viewer=officers.viewer("LEICS-POLICE"))
+    assert committed.counts == batch.counts
 
 
 def test_a_903_episodes_file_checks_against_children_already_committed(county_files, officers):

@@ -70,7 +70,11 @@ class Command(BaseCommand):
         state = {"done": 0}
 
         def progress(rows: int, position: int, size: int) -> None:
-            bar.update(max(0, position - state["done"]))
+            if position < state["done"]:  # the commit's next stage: reading, comparing, writing
+                bar.reset(total=size)
+                bar.set_description(f"{desc}: comparing / writing")
+            else:
+                bar.update(position - state["done"])
             bar.set_postfix(rows=rows, refresh=False)
             state["done"] = position
 
