@@ -13,11 +13,15 @@ Stages, each in a fresh Python process so its peak resident set size (``ru_maxrs
    for reference, ``pyarrow.csv.open_csv`` (streamed batches) and the stdlib ``csv.reader``;
 3. Lantern's format layer alone: ``police.parse`` + the within-file checks (no database);
 4. the pipeline, as ``manage.py import_file --commit`` runs it: ``import_batch_create`` (store the
-   upload), ``import_batch_validate`` (check + preview against the database) and
-   ``import_batch_commit`` (re-read, compare and write in one transaction). The identity-resolution
-   job the commit queues is not run (linkage is measured in linkage benchmarks).
+   upload), ``import_batch_validate`` (check + preview against the database; the accepted rows are
+   folded into the batch's staging file on disk) and ``import_batch_commit`` (compare and write, a
+   chunk at a time from the staging file, in one transaction). The identity-resolution job the commit
+   queues is not run (linkage is measured in linkage benchmarks). The commit also derives the
+   association map and lines register from the batch's police records (networks and lines apps);
+   its time is reported, and ``--without-network-derive`` leaves it out.
 
     LANTERN_DATA_DIR=/tmp/bench-import .venv/bin/python benchmarks/import_bench.py --rows 20000
+    ... --without-network-derive  # the commit without the association map / lines register
     LANTERN_DATA_DIR=/tmp/bench-import nice -n 10 .venv/bin/python benchmarks/import_bench.py
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lantern_bench_import \\
         .venv/bin/python benchmarks/import_bench.py          # a fresh, empty database
@@ -92,6 +96,13 @@ ENGLISH_SURNAMES = (
 
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time (user + system): on a shared machine it varies far less than the wall
+    clock. It leaves out the database server's own time (PostgreSQL)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _bar(args: argparse.Namespace, total: int, desc: str, unit: str = "B") -> Any:
@@ -325,10 +336,11 @@ def _progress(args: argparse.Namespace, desc: str, size: int) -> tuple[Any, Call
     bar = _bar(args, size, desc)
 
     def progress(rows: int, position: int, _size: int) -> None:
+        if position < bar.n:  # the commit's next stage (comparing, writing): a new bar
+            bar.reset(total=size)
+            bar.set_description(f"{desc}: comparing / writing")
         bar.update(max(0, position - bar.n))
         bar.set_postfix(rows=rows, refresh=False)
-        if position >= size and desc.endswith("reading"):  # the commit then compares and writes
-            bar.set_description(desc.replace("reading", "writing (no progress shown)"))
 
     return bar, progress
 
@@ -357,7 +369,9 @@ def stage_check(args: argparse.Namespace, path: Path) -> dict[str, Any]:
         batch = import_batch_validate(batch, viewer=_viewer(), progress=progress)
     if batch.status != "validated":
         raise SystemExit(f"The check did not validate the file: {batch.status} {batch.error}")
-    return {"rows": batch.counts["rows"], "counts": batch.counts}
+    staging = getattr(batch, "staging_path", None)  # None: code from before the staging file
+    staged = staging.stat().st_size if staging is not None and staging.exists() else 0
+    return {"rows": batch.counts["rows"], "counts": batch.counts, "staging_bytes": staged}
 
 
 def stage_commit(args: argparse.Namespace, path: Path) -> dict[str, Any]:
@@ -367,15 +381,43 @@ def stage_commit(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     from lantern.people.models import SourceRecord, TimelineItem
 
     batch = _batch(args.batch)
-    bar, progress = _progress(args, "commit: reading", batch.size)
+    derive = _time_network_derive(args)
+    bar, progress = _progress(args, "commit", batch.size)
     with bar:
         batch = import_batch_commit(batch, viewer=_viewer(), progress=progress)
     stored = {"records": SourceRecord.objects.count(), "events": TimelineItem.objects.count()}
     out: dict[str, Any] = {"rows": batch.counts["rows"], "counts": batch.counts, "stored": stored}
+    out["network_derive_seconds"] = derive["seconds"]
     if connection.vendor == "sqlite":
         name = Path(connection.settings_dict["NAME"])
         out["db_bytes"] = sum(p.stat().st_size for p in (name, Path(f"{name}-wal")) if p.exists())
     return out
+
+
+def _time_network_derive(args: argparse.Namespace) -> dict[str, float]:
+    """Time the association map and lines register derivation the commit runs on the batch's police
+    records (networks and lines apps), or with --without-network-derive leave it out, to measure
+    the import pipeline alone."""
+    spent = {"seconds": 0.0}
+    try:
+        import lantern.lines.services as lines
+        import lantern.networks.services as networks
+    except ImportError:  # code from before the hook
+        return spent
+
+    def timed(fn: Callable[..., int]) -> Callable[..., int]:
+        def run(**kwargs: Any) -> int:
+            started = time.perf_counter()
+            try:
+                return 0 if args.without_network_derive else fn(**kwargs)
+            finally:
+                spent["seconds"] += time.perf_counter() - started
+
+        return run
+
+    networks.network_derive = timed(networks.network_derive)  # type: ignore[assignment]
+    lines.lines_derive = timed(lines.lines_derive)  # type: ignore[assignment]
+    return spent
 
 
 # stage -> (label, function, needs Django)
@@ -414,9 +456,9 @@ def run_child(args: argparse.Namespace) -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     figures = fn(args, path)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - cpu0
     if profiler is not None:
         import pstats
 
@@ -425,7 +467,7 @@ def run_child(args: argparse.Namespace) -> None:
         profiler.dump_stats(out)
         print(f"\n--- cProfile {args.stage} ({out}), top 25 by internal time", file=sys.stderr)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    figures.update(seconds=seconds, peak_mib=_peak_mib(), start_mib=start_mib)
+    figures.update(seconds=seconds, cpu_seconds=cpu, peak_mib=_peak_mib(), start_mib=start_mib)
     print(RESULT + json.dumps(figures), flush=True)
 
 
@@ -442,6 +484,8 @@ def _run_stage(
         cmd += ["--batch", batch]
     if args.no_progress:
         cmd.append("--no-progress")
+    if args.without_network_derive:
+        cmd.append("--without-network-derive")
     if args.profile and stage in args.profile_stages:
         cmd += ["--profile", args.profile]
     # Our own script and interpreter, arguments built here: no shell, nothing from outside.
@@ -469,6 +513,11 @@ def main() -> None:
         help="how far to run the pipeline: none (no database), check (upload + check), commit (all)",
     )
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--without-network-derive",
+        action="store_true",
+        help="commit without deriving the association map and lines register (the import pipeline alone)",
+    )
     parser.add_argument(
         "--profile", default=None, metavar="DIR", help="run stages under cProfile, stats in DIR"
     )
@@ -526,7 +575,9 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
     print(f"code: {version}")
     if "check" in results:
         print(f"database: {url.split('@')[-1] if '@' in url else url}")
-    print(f"{'stage':<44}{'seconds':>9}{'rows/s':>11}{'peak RSS MiB':>14}{'(start)':>9}{'vs pyarrow':>12}")
+    print(
+        f"{'stage':<44}{'seconds':>9}{'rows/s':>11}{'CPU s':>9}{'peak RSS MiB':>14}{'(start)':>9}{'vs pyarrow':>12}"
+    )
     shown = [
         "generate",
         "pyarrow",
@@ -543,14 +594,15 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
         r = results[stage]
         ratio = "" if stage == "generate" else f"{r['seconds'] / base:,.1f}x"
         print(
-            f"{STAGES[stage][0]:<44}{r['seconds']:>9.1f}{rows / r['seconds']:>11,.0f}"
+            f"{STAGES[stage][0]:<44}{r['seconds']:>9.1f}{rows / r['seconds']:>11,.0f}{r['cpu_seconds']:>9.1f}"
             f"{r['peak_mib']:>14,.0f}{r['start_mib']:>9,.0f}{ratio:>12}"
         )
     if "commit" in results:
         total = sum(results[s]["seconds"] for s in ("upload", "check", "commit"))
+        cpu = sum(results[s]["cpu_seconds"] for s in ("upload", "check", "commit"))
         peak = max(results[s]["peak_mib"] for s in ("upload", "check", "commit"))
         print(
-            f"{'pipeline total (upload + check + commit)':<44}{total:>9.1f}{rows / total:>11,.0f}"
+            f"{'pipeline total (upload + check + commit)':<44}{total:>9.1f}{rows / total:>11,.0f}{cpu:>9.1f}"
             f"{peak:>14,.0f}{'':>9}{total / base:>11,.1f}x"
         )
         c = results["commit"]["counts"]
@@ -561,6 +613,13 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
         )
         if "db_bytes" in results["commit"]:
             print(f"SQLite database after the commit: {results['commit']['db_bytes'] / MIB:,.0f} MiB")
+        derive = results["commit"].get("network_derive_seconds", 0.0)
+        if args.without_network_derive:
+            print("association map and lines register: not derived (--without-network-derive)")
+        else:
+            print(f"of the commit, deriving the association map and lines register: {derive:,.1f} s")
+    if "check" in results:
+        print(f"staging file after the check: {results['check'].get('staging_bytes', 0) / MIB:,.0f} MiB")
     print(
         f"peak RSS over start: Lantern parse {parsed['peak_mib'] - parsed['start_mib']:,.0f} MiB, "
         f"pyarrow read_csv {results['pyarrow']['peak_mib'] - results['pyarrow']['start_mib']:,.0f} MiB "
