@@ -282,6 +282,33 @@ NOISE = {
 }
 POLICE_DUPLICATE_NOMINAL = 0.02  # a second police nominal record for the same person
 
+# Which agencies identify each exploited child as criminally exploited (the lists that multiple
+# systems estimation, lantern.analytics.hidden_scale, counts; docs/analytics.md). Each agency
+# identifies each exploited child independently with these probabilities, drawn from a random stream
+# of the child's own ("<seed>:identification:<person key>"), so adding or removing an identification
+# changes nothing else in the county. Children identified by none of the three are the "hidden" ones.
+# The probabilities are assumptions (no source): a probability below 1 stands for an agency that
+# knows the child only in another way (as an offender, a patient, a pupil) or not at all.
+IDENTIFICATION = {
+    # police: the child recorded as the victim of child criminal exploitation (a crime or incident
+    # record with the child as victim, and a safeguarding referral). The line intelligence that names
+    # every exploited child in the victim-centred role is unchanged: it is information, not a decision.
+    "police": 0.5,
+    # children's social care: CIN factor 24A on the assessment that follows the police referral (the
+    # assessment itself still happens, with its other factors, when 24A is not recorded). In-county
+    # children only: an exported child's social care is the home authority's.
+    "childrens_social_care": 0.6,
+    # health: the emergency department's safeguarding team refers a concern of criminal exploitation
+    # after one of the child's attendances in the exploitation period (only children who attended
+    # can be identified, so the overall chance is about 0.55 x 0.6 in the county, 0.4 x 0.6 outside).
+    "health": 0.6,
+}
+# Children's social care recorded 24A on 1% of other assessments of children aged 10 and over.
+# Those children are not exploited in the ground truth, so each was a false identification, which
+# multiple systems estimation cannot allow for; the draw is kept (so nothing else changes) and the
+# factor is no longer added.
+BACKGROUND_24A = False
+
 # --------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------
@@ -2204,7 +2231,7 @@ class _Builder:
                     if rng.random() < 0.85:
                         aday = min(hi, rday + rng.randint(10, 45))
                         fs = sorted({_pick(rng, factors) for _ in range(rng.randint(1, 3))})
-                        if age_on(p.dob, self.days[aday]) >= 10 and rng.random() < 0.01:
+                        if age_on(p.dob, self.days[aday]) >= 10 and rng.random() < 0.01 and BACKGROUND_24A:
                             fs.append("24A")
                         self.assessment(rng, rec, aday, fs)
         self.tick("events: social care", total, total)
@@ -2637,10 +2664,13 @@ class _Builder:
         adults = {p.key: p for p in self.people if p.role == "adult_posing_risk"}
         for p in self.people:
             if p.role == "exploited_child":
+                ident = self.identified_by(p)
+                first = len(self.events)
                 if p.in_county:
-                    self.exploited_child_events(rng, p, adults)
+                    self.exploited_child_events(rng, p, adults, ident["childrens_social_care"])
                 else:
                     self.exported_child_events(rng, p, adults)
+                self.identifications(p, ident, first)
         for p in self.people:
             if p.role == "adult_posing_risk":
                 self.adult_posing_risk_events(rng, p)
@@ -2684,7 +2714,58 @@ class _Builder:
             handling_code=hc,
         )
 
-    def exploited_child_events(self, rng: random.Random, p: _Person, adults: dict[str, _Person]) -> None:
+    def identified_by(self, p: _Person) -> dict[str, bool]:
+        """Which agencies identify exploited child ``p`` (see IDENTIFICATION): drawn first from the
+        child's own stream, in a fixed order, so the draws never depend on the child's other events."""
+        rng = random.Random(f"{self.seed}:identification:{p.key}")
+        return {agency: rng.random() < chance for agency, chance in IDENTIFICATION.items()}
+
+    def identifications(self, p: _Person, ident: dict[str, bool], first: int) -> None:
+        """The police and health identifications of exploited child ``p`` (social care's is the 24A
+        on the assessment in exploited_child_events). Written on the child's existing police and
+        hospital records, never creating one, from the child's identification stream (continued
+        after identified_by's draws), so that nothing else in the county changes. ``first`` is the
+        index of the child's first network event, to find its emergency attendances."""
+        rng = random.Random(f"{self.seed}:identification:{p.key}")
+        for _ in IDENTIFICATION:
+            rng.random()
+        lo, hi = max(p.exp_lo, 0), min(p.exp_hi, self.n_days - 1)
+        police = p.recs.get("LEICS-POLICE")
+        if ident["police"] and police is not None and lo <= hi:
+            day = rng.randint(lo, hi)
+            self.emit(
+                police,
+                "police_incident",
+                day,
+                self.minute(rng, "police"),
+                "Child recorded as victim: child criminal exploitation (safeguarding referral made)",
+                {"incident_type": "child criminal exploitation", "role": "victim"},
+            )
+        hospital = p.recs.get("UHL-NHS")
+        attended = sorted(
+            self.ev_sort[i] // 1440
+            for i in range(first, len(self.events))
+            if self.events[i].item_type == "ae_attendance" and hospital is not None
+            and self.events[i].record_key == hospital.key
+        )  # fmt: skip
+        if ident["health"] and attended:
+            day = min(rng.choice(attended) + rng.randint(0, 2), self.n_days - 1)
+            self.emit(
+                hospital,  # type: ignore[arg-type]
+                "health_contact",
+                day,
+                self.minute(rng, "office"),
+                "Emergency department safeguarding team: referral for a concern of child criminal exploitation",
+                {
+                    "service": "emergency department safeguarding team",
+                    "contact_type": "safeguarding referral",
+                    "concern": "child criminal exploitation",
+                },
+            )
+
+    def exploited_child_events(
+        self, rng: random.Random, p: _Person, adults: dict[str, _Person], csc_identifies: bool = True
+    ) -> None:
         line = p.line
         assert line is not None
         lo, hi = p.exp_lo, p.exp_hi
@@ -2866,7 +2947,7 @@ class _Builder:
         self.category(rec, "child_at_risk", rday)
         aday = min(self.n_days - 1, rday + rng.randint(10, 40))
         extra = [f for f in ("13A", "2A", "12A", "14A") if rng.random() < 0.35]
-        self.assessment(rng, rec, aday, sorted(["24A", "10A", *extra]))
+        self.assessment(rng, rec, aday, sorted([*(["24A"] if csc_identifies else []), "10A", *extra]))
         for _ in range(rng.randint(1, 4)):
             cday = self.pick_day(rng, lo, hi, "weekday")
             if cday is not None:
