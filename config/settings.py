@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "lantern.plans",
     "lantern.networks",
     "lantern.lines",
+    "lantern.reporting",
     "lantern.api",
     "ninja",  # serves the API docs page's scripts locally (never from a CDN)
 ]
@@ -147,6 +148,8 @@ STORAGES = {
 # `manage.py db_worker` beside the web server. Tests run tasks immediately in-process.
 TASKS = {"default": {"BACKEND": env("LANTERN_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
 # Largest upload accepted through the web (bytes); bigger files go through `manage.py import_file`.
+# Headless Chromium that prints board reports to PDF (default: `chromium` on the PATH).
+LANTERN_CHROMIUM = env("LANTERN_CHROMIUM", default="")
 LANTERN_MAX_UPLOAD_BYTES = env.int("LANTERN_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -18,6 +18,7 @@ urlpatterns = [
     path("plans/", include("lantern.plans.urls")),
     path("network/", include("lantern.networks.urls")),
     path("lines/", include("lantern.lines.urls")),
+    path("reports/", include("lantern.reporting.urls")),
     path("api/", api.urls),
 ]
 

@@ -32,6 +32,8 @@ class Cap:
     NETWORK_VIEW = "network.view"  # association maps, the lines register, operations
     NETWORK_EDIT = "network.edit"  # record associations and register entries by hand
     NETWORK_EXPORT = "network.export"  # entity/link CSV, GraphML, GEXF for analysts (disclosure-logged)
+    REPORT_VIEW = "report.view"  # the board report: aggregates, small numbers suppressed
+    REPORT_EXTRACT = "report.extract"  # build and download the pseudonymised analytics extract
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,14 @@ ROLES: dict[str, Role] = {
                 | {Cap.REFERRAL_DECIDE, Cap.MISSING_RECORD, Cap.QUEUE_WORK}
                 | {Cap.SCREENING_RECORD, Cap.SCREENING_SIGN_OFF}
                 | {Cap.PLAN_RECORD, Cap.NRM_REFER, Cap.MACE_MANAGE, Cap.EQUALITY_VIEW, Cap.NETWORK_VIEW}
+                | {Cap.REPORT_VIEW}
             ),
+        ),
+        Role(
+            "strategic_lead",
+            "Partnership strategic lead",
+            "Board reports, equality monitoring and the pseudonymised analytics extract. Opens no case records.",
+            frozenset({Cap.REPORT_VIEW, Cap.REPORT_EXTRACT, Cap.EQUALITY_VIEW}),
         ),
         Role(
             "data_officer",

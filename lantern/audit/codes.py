@@ -31,6 +31,8 @@ class AuditCode(models.IntegerChoices):
     EQUALITY_VIEWED = 126, "Equality monitoring viewed (aggregates, no identities)"
     NETWORK_VIEWED = 127, "Association map viewed (a consultation of every person shown)"
     LINES_VIEWED = 128, "County lines register, line or operation viewed"
+    BOARD_REPORT_VIEWED = 129, "Board report viewed (aggregates, no identities)"
+    BOARD_REPORT_NAMED = 130, "Board report: most frequently missing children named to a practitioner"
     # 2xx change
     PERSON_CREATED = 201, "Person created"
     RECORD_LINKED = 203, "Source record linked to person"
@@ -63,11 +65,14 @@ class AuditCode(models.IntegerChoices):
     MACE_RECORDED = 296, "MACE meeting, agenda or minutes recorded"
     NETWORK_DERIVED = 297, "Association links derived from agency records"
     NETWORK_LINK_RECORDED = 298, "Association or register entry recorded by hand"
+    REPORT_BUILT = 299, "Board report or pseudonymised analytics extract built"
     # 3xx disclosure
     EXPORT = 301, "Export (disclosure)"
     EXPORT_903 = 302, "SSDA903 return exported"
     PHILOMENA_RELEASED = 310, "Philomena profile released to police (disclosure)"
     NETWORK_EXPORTED = 311, "Association chart exported (entity and link CSV, GraphML or GEXF)"
+    REPORT_DOWNLOADED = 312, "Board report downloaded (PDF or the CSV behind a chart)"
+    EXTRACT_DOWNLOADED = 313, "Pseudonymised analytics extract downloaded"
     # 4xx access control
     LOGIN = 401, "Logged in"
     LOGIN_FAILED = 402, "Login failed"

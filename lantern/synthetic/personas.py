@@ -19,6 +19,7 @@ TEAMS = [
     ("LCC-CFS", "Information governance", False, "governance"),
     ("LCC-CFS", "Digital services", False, ""),
     ("LCC-CFS", "Data quality team", False, ""),
+    ("LCC-CFS", "Partnership board support", False, ""),
     ("LEICS-POLICE", "Exploitation hub (police)", True, ""),
     ("LEICS-POLICE", "Intelligence unit", False, ""),
     ("SCHOOL", "Safeguarding team", False, ""),  # the first secondary school in the county
@@ -84,6 +85,12 @@ PERSONAS = [
         "Sam Okafor",
         (("LCC-CFS", "Data quality team", "data_officer"),),
         "data officer: loads agency files and resolves possible record matches in the review queue",
+    ),
+    Persona(
+        "lee",
+        "Lee Hart",
+        (("LCC-CFS", "Partnership board support", "strategic_lead"),),
+        "partnership strategic lead: the quarterly board report, equality monitoring; no case records",
     ),
     Persona(
         "admin",
