@@ -4,25 +4,28 @@ synthetic source records, then an incremental link of newly collected records.
 Targets: Lantern's full run <= 1.2x bare Splink end to end; an incremental 1,000-record link
 (`linkage_link_new`) <= 3% of the full run.
 
-The records: one synthetic population from `lantern.synthetic.generator`, sized to give at least
-`--records` + `--new` agency records. The generator's sizes stop at `county` (200,000 residents,
-about 332,000 records), so this script registers a larger size in the generator's table for this
-process only: the county's spec with every count scaled by population / 200,000 (same seed and
-as_of). Identifiers stay unique because one generator run issues them all. A seeded random sample of
-the generated records is taken; `--new` of them are held back for the incremental step.
+The records: synthetic counties from `lantern.synthetic.generator` (`county`, 332,311 records each;
+`demo` below 40,000 records), seeds 2019, 2020, ... side by side until there are `--records` +
+2 x `--new`: every record of the first counties and a seeded sample of the last. One county cannot
+simply be made three times larger (its geography runs out of postcode units), so each further
+county is made disjoint from the others (`_copy_mapper`): its postcodes move to postcode areas of
+their own, and it gets its own NHS numbers, UPNs, LA ids, PNC serials and keys. Names and dates of
+birth come from the same pools, so coincidences across counties (same name, same DOB) are real.
+The records are shuffled (seeded); `--new` x 2 of them are held back for the incremental step.
 
 In one process, in order (the generator is freed first):
 1. bare Splink, end to end, from the raw input frame: the engine's cleaning (the settings compare
    its derived columns), Arrow, register in DuckDB, the same settings and training calls as
    `train_model`, predict at p >= 0.5, Splink's connected components at 0.95, clusters to pandas.
-2. Setup, not timed: the records are collected into an empty database through
-   `people.services.source_records_collect` in batches (as an import would: the deterministic
-   identifier pass gives each record a person). No timeline items are loaded, so the writing
-   stage moves no items (a real county's would).
+2. Setup, not timed: the records are stored in an empty database as an import leaves them: each
+   with a person from the same deterministic identifier pass as `source_records_collect`
+   (bulk-inserted, because the import path takes too long for a million). No timeline items are
+   loaded, so the writing stage moves no items (a real county's would).
 3. Lantern's full resolution, end to end: `linkage_run_full(retrain=True)` (read the records from the
    database, clean, train, predict, cluster with guards, assign stable ids, write persons, queue
    review pairs, audit), with its stage times.
-4. Collect the held-back records (not timed), then time `linkage_link_new` on them, with the cleaned
+4. Collect the held-back records through `source_records_collect` (not timed), then time
+   `linkage_link_new` on them, with the cleaned
    frame cache the full run left (warm), and again on a second batch with the cache deleted (cold).
 
 Peak memory is sampled from /proc/self/statm every 0.2 s during each step (the process's resident
@@ -43,9 +46,9 @@ import datetime as dt
 import gc
 import json
 import logging
-import math
 import os
 import random
+import string
 import sys
 import threading
 import time
@@ -54,7 +57,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-RECORDS_PER_RESIDENT = 1.66  # county: 332,311 records for 200,023 residents
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -90,24 +92,107 @@ def _gib(n: int) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def generate_records(wanted: int, seed: int, as_of: dt.date) -> tuple[list, dict, list]:
-    from lantern.synthetic import generator
+def _area(postcode: str) -> str:
+    stripped = (postcode or "").lstrip()
+    return stripped[: len(stripped) - len(stripped.lstrip(string.ascii_letters))].upper()
 
-    county = generator.SIZES["county"]
-    population = max(400, math.ceil(wanted / RECORDS_PER_RESIDENT * 1.03))
-    scale = population / county.population
-    spec = generator.SizeSpec(
-        population,
-        *(max(1, round(getattr(county, f.name) * scale)) for f in dataclasses.fields(county)[1:]),
-    )
-    name = f"bench-{population}"
-    generator.SIZES[name] = spec
-    generated = generator.generate(name, seed=seed, as_of=as_of)
-    records = list(generated.records)
-    if len(records) < wanted:
-        raise SystemExit(f"the generator gave {len(records):,} records, fewer than the {wanted:,} wanted")
-    chosen = random.Random(seed).sample(records, wanted)
-    return chosen, {a.key: a for a in generated.addresses}, list(generated.agencies)
+
+def _copy_mapper(copy: int, areas_used: list[str]):
+    """Rewrite one county copy's records so that no identifier, postcode, address or key coincides
+    with another copy's: copy 0 is unchanged; copy k moves every postcode to its own real postcode
+    areas, and issues its own NHS numbers (another leading block, check digit recomputed), UPNs
+    (another LA code, check letter recomputed), LA ids and PNC serials (the copy number as a
+    leading digit), record, source and address keys (prefixed)."""
+    from lantern.analytics.linkage.cleaning import UK_POSTCODE_AREAS
+    from lantern.synthetic.identifiers import nhs_check_digit, pnc_check_letter, upn_check_letter
+
+    if copy == 0:
+        return lambda record: record, lambda address: address
+    spare = sorted(UK_POSTCODE_AREAS - set(areas_used))
+    width = len(areas_used)
+    area_map = dict(zip(areas_used, spare[(copy - 1) * width : copy * width], strict=True))
+
+    def postcode(value: str) -> str:
+        letters = _area(value)
+        if letters not in area_map:
+            return value
+        stripped = value.lstrip()
+        return area_map[letters] + stripped[len(letters) :]
+
+    def nhs(value: str) -> str:
+        if not value:
+            return value
+        for block in range(10, 100):
+            first_nine = f"{3 + copy}{block:02d}{value[3:9]}"
+            check = nhs_check_digit(first_nine)
+            if check is not None:
+                return first_nine + str(check)
+        raise ValueError(value)
+
+    def upn(value: str) -> str:
+        if not value:
+            return value
+        body = f"{890 + copy}{value[4:]}"
+        return upn_check_letter(body) + body
+
+    def pnc(value: str) -> str:
+        if not value or value[2] != "/" or value[3] != "0":
+            return f"K{copy}{value}" if value else value
+        serial = f"{copy}{value[4:10]}"
+        return f"{value[:2]}/{serial}{pnc_check_letter(value[:2], serial)}"
+
+    def record(r):
+        return dataclasses.replace(
+            r,
+            key=f"K{copy}-{r.key}",
+            source_key=f"K{copy}-{r.source_key}",
+            address_key=f"K{copy}-{r.address_key}" if r.address_key else r.address_key,
+            postcode=postcode(r.postcode),
+            nhs_number=nhs(r.nhs_number),
+            upn=upn(r.upn),
+            la_child_id=f"{r.la_child_id[:3]}{copy}{r.la_child_id[3:]}" if r.la_child_id else "",
+            police_id=pnc(r.police_id),
+        )
+
+    def address(a):
+        return dataclasses.replace(a, key=f"K{copy}-{a.key}", postcode=postcode(a.postcode))
+
+    return record, address
+
+
+def generate_records(wanted: int, seed: int, as_of: dt.date) -> tuple[list, dict, list, int]:
+    """`wanted` records sampled from as many synthetic counties (seeds seed, seed+1, ...) as it takes.
+
+    The generator's geography caps one county's size (a 3x county runs out of postcode units), so a
+    million records are several counties side by side, made disjoint by `_copy_mapper`."""
+    from lantern.synthetic.generator import generate
+
+    records: list = []
+    last_copy: list = []
+    addresses: dict = {}
+    agencies: list = []
+    areas_used: list[str] = []
+    copy = 0
+    while len(records) + len(last_copy) < wanted:
+        county = generate("county" if wanted > 40_000 else "demo", seed=seed + copy, as_of=as_of)
+        if copy == 0:
+            agencies = list(county.agencies)
+            areas_used = sorted(
+                ({_area(a.postcode) for a in county.addresses} | {_area(r.postcode) for r in county.records})
+                - {""}
+            )
+        map_record, map_address = _copy_mapper(copy, areas_used)
+        records.extend(last_copy)
+        last_copy = [map_record(r) for r in county.records]
+        addresses.update((f.key, f) for f in (map_address(a) for a in county.addresses))
+        del county
+        gc.collect()
+        copy += 1
+    # Every record of the first counties, a sample of the last; in a random order.
+    rng = random.Random(seed)
+    chosen = records + rng.sample(last_copy, wanted - len(records))
+    rng.shuffle(chosen)
+    return chosen, addresses, agencies, copy
 
 
 def bare_splink(frame, threads: int) -> dict:
@@ -149,15 +234,81 @@ def bare_splink(frame, threads: int) -> dict:
 
 
 def _bare_child(frame_file: str, threads: int, queue: object) -> None:
-    import resource
-
     import pandas as pd
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    frame = pd.read_parquet(frame_file)
-    result = bare_splink(frame, threads)
-    result["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with PeakMemory() as mem:  # not ru_maxrss: Linux carries the parent's over fork and exec
+        frame = pd.read_parquet(frame_file)
+        result = bare_splink(frame, threads)
+    result["peak_bytes"] = mem.peak
     queue.put(result)
+
+
+def load_resolved(records: list, addresses: dict) -> None:
+    """Setup for the full run, not timed: store the records as an import leaves them, faster than
+    the import path. Each record gets a person by the same deterministic first pass as
+    `people.services.source_records_collect` (the first person already holding one of its
+    identifiers, else a new person), then addresses, persons and records are bulk-inserted."""
+    from lantern.access.models import Agency
+    from lantern.people.keys import family_keys, given_key, normalise_postcode
+    from lantern.people.models import Address, Person, SourceRecord
+    from lantern.people.services import IDENTIFIER_FIELDS
+
+    agencies = {a.code: a for a in Agency.objects.all()}
+    wanted = {}
+    for r in records:
+        if r.address_key:
+            a = addresses[r.address_key]
+            wanted.setdefault((a.line1.strip(), normalise_postcode(a.postcode)), a)
+    Address.objects.bulk_create(
+        [Address(line1=k[0], postcode=k[1], town=a.town, district=a.district) for k, a in wanted.items()],
+        batch_size=5_000,
+    )
+    address_id = {(line1, pc): pk for pk, line1, pc in Address.objects.values_list("pk", "line1", "postcode")}
+    known: dict[tuple[str, str], object] = {}
+    people: list = []
+    rows: list = []
+    for r in records:
+        ids = [(name, getattr(r, name)) for name in IDENTIFIER_FIELDS if getattr(r, name)]
+        person = next((known[i] for i in ids if i in known), None)
+        method = "deterministic"
+        if person is None:
+            person, method = Person(), "new"
+            people.append(person)
+        for i in ids:
+            known.setdefault(i, person)
+        a = addresses[r.address_key] if r.address_key else None
+        fkey, fkey_alt = family_keys(r.family_name)
+        rows.append(
+            SourceRecord(
+                agency=agencies[r.agency_code],
+                source_system=r.source_system,
+                source_key=r.source_key,
+                source_reference="linkage benchmark",
+                person=person,
+                link_method=method,
+                link_confidence=1.0 if method == "deterministic" else None,
+                given_name=r.given_name.strip(),
+                family_name=r.family_name.strip(),
+                dob=r.dob,
+                sex=r.sex or "U",
+                gender=r.gender,
+                ethnicity=r.ethnicity or "",
+                address_id=address_id[(a.line1.strip(), normalise_postcode(a.postcode))] if a else None,
+                postcode=normalise_postcode(r.postcode) if r.postcode else "",
+                upn=r.upn,
+                nhs_number=r.nhs_number,
+                la_child_id=r.la_child_id,
+                police_id=r.police_id,
+                received_at=r.received_at,
+                valid_from=r.valid_from,
+                given_key=given_key(r.given_name),
+                family_key=fkey,
+                family_key_alt=fkey_alt,
+            )
+        )
+    Person.objects.bulk_create(people, batch_size=5_000)
+    SourceRecord.objects.bulk_create(rows, batch_size=5_000)
 
 
 def collect(records: list, addresses: dict, reference: str, batch: int = 5_000) -> list[int]:
@@ -195,7 +346,7 @@ def main() -> int:
 
     t = time.perf_counter()
     with PeakMemory() as mem:
-        records, addresses, agencies = generate_records(
+        records, addresses, agencies, counties = generate_records(
             args.records + 2 * args.new, args.seed, dt.date.fromisoformat(args.as_of)
         )
     print(
@@ -236,6 +387,7 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import transaction
 
     from lantern.access.services import agency_save
     from lantern.people.models import Person, SourceRecord
@@ -254,10 +406,11 @@ def main() -> int:
             system_actor="benchmark",
         )
     t = time.perf_counter()
-    collect(resolved, addresses, "linkage benchmark")
+    with transaction.atomic():
+        load_resolved(resolved, addresses)
     print(
         f"setup: collected {SourceRecord.objects.count():,} records into {Person.objects.count():,} persons "
-        f"(deterministic pass) in {time.perf_counter() - t:.0f} s",
+        f"(deterministic pass, bulk insert) in {time.perf_counter() - t:.0f} s",
         flush=True,
     )
 
