@@ -11,14 +11,22 @@ When a row may be used — the rule that keeps the cache from ever causing a wro
 - the file was written by this cleaning code: a fingerprint of `cleaning.py`, `nicknames_uk.py` and
   the `nicknames` package version is stored in the file, and a different one discards it all.
 Records not in the cache, or changed since, are read and cleaned now; deleted records are dropped.
-A file that cannot be read, fails its page checksums, or has the wrong columns or metadata is
+A file that cannot be read, fails its whole-file checksum, or has the wrong columns or metadata is
 ignored and rebuilt (logged), never trusted.
+
+Reading a million versions one by one would itself cost seconds, so records are grouped in buckets
+of 1,024 ids and the database computes, per bucket, the count and the sums of ids and `updated_at`
+(microseconds). A bucket whose signature equals the one stored when the file was written (stored
+only for buckets the file held completely) is trusted as a whole; the others are compared record by
+record. A change goes unnoticed only if it keeps a bucket's count and both sums, which no update
+(a later `updated_at`), insert or delete does on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -41,6 +49,8 @@ log = logging.getLogger(__name__)
 CACHE_FORMAT = "1"
 _META_KEY = b"lantern-linkage-cleaned-records"
 _ID, _VERSION = "_record_id", "_version"
+# The file: magic, a BLAKE2b digest of the rest, then Parquet. Any damaged byte fails the digest.
+_MAGIC, _DIGEST_SIZE = b"LNTNCLN1", 32
 FRAME_FIELDS = (
     "pk",
     "agency__code",
@@ -80,6 +90,7 @@ class CacheStats:
     cleaned: int = 0  # records read and cleaned now
     dropped: int = 0  # cached rows of deleted or changed records
     rebuilt_because: str = ""  # why the file was not used at all ("" when it was)
+    checked: int = 0  # records whose version was compared one by one
     written: bool = False
 
 
@@ -128,50 +139,116 @@ def _clean_table(rows: list[tuple], versions: dict[int, str]) -> pa.Table:
     return pa.Table.from_arrays([*clean.columns, *extra], schema=schema)
 
 
-def _current_versions(excluded: set[int]) -> dict[int, str]:
-    """Each stored record's `updated_at`, as the database returns it (text on SQLite: no parsing).
-    Read before the records' fields, so a record changed in between carries an older version and
-    is cleaned again next time, never served stale."""
+_BUCKET = 1024  # records per signature bucket (by id)
+_SIGNATURE_KEY = b"lantern-linkage-bucket-signatures"
+
+
+def _bucket_signatures() -> dict[str, str] | None:
+    """Per bucket of 1,024 record ids: how many records, the sum of their ids and of their
+    `updated_at` in microseconds, computed in SQL. A bucket whose signature is unchanged since the
+    file was written holds exactly the records, at exactly the versions, the file has for it; only
+    other buckets are compared record by record. None on a database without the SQL for it."""
     table = connection.ops.quote_name(SourceRecord._meta.db_table)
     column = connection.ops.quote_name(SourceRecord._meta.get_field("updated_at").column)
+    if connection.vendor == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC)
+        micros = (
+            f"CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER)"
+        )
+    elif connection.vendor == "postgresql":
+        micros = f"CAST(extract(epoch FROM {column}) * 1000000 AS BIGINT)"
+    else:  # pragma: no cover - Lantern runs on SQLite or PostgreSQL
+        return None
+    sql = f"SELECT id / {_BUCKET}, count(*), sum(id), sum({micros}) FROM {table} GROUP BY id / {_BUCKET}"  # noqa: S608 — model's table and column
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return {
+            str(bucket): f"{count}:{ids}:{versions}" for bucket, count, ids, versions in cursor.fetchall()
+        }
+
+
+def _versions_in(buckets: set[int], everything: bool) -> dict[int, str]:
+    """Each record's `updated_at` in the given id buckets, as the database returns it (text on
+    SQLite: no parsing). Read before the records' fields, so a record changed in between carries an
+    older version and is cleaned again next time, never served stale."""
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    column = connection.ops.quote_name(SourceRecord._meta.get_field("updated_at").column)
+    select = f"SELECT id, {column} FROM {table}"  # noqa: S608 — model's table and column
+    queries: list[tuple[str, list[int]]] = []
+    if everything:
+        queries.append((select, []))
+    else:
+        ordered = sorted(buckets)
+        start = 0
+        while start < len(ordered):  # consecutive buckets are one id range
+            end = start
+            while end + 1 < len(ordered) and ordered[end + 1] == ordered[end] + 1:
+                end += 1
+            queries.append(
+                (
+                    f"{select} WHERE id >= %s AND id < %s",
+                    [ordered[start] * _BUCKET, (ordered[end] + 1) * _BUCKET],
+                )
+            )
+            start = end + 1
     versions: dict[int, str] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, {column} FROM {table}")  # noqa: S608 — model's table and column
-        while batch := cursor.fetchmany(50_000):
-            versions.update((pk, str(updated)) for pk, updated in batch if pk not in excluded)
+        for sql, params in queries:
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(50_000):
+                versions.update((pk, str(updated)) for pk, updated in batch)
     return versions
 
 
-def _read(path: Path, fingerprint: str) -> tuple[pa.Table | None, str]:
-    """The cached table, or None and why it cannot be used."""
+def _read(path: Path, fingerprint: str) -> tuple[pa.Table | None, dict[str, str], str]:
+    """The cached table and its bucket signatures, or None and why it cannot be used."""
     if not path.exists():
-        return None, "no cache file"
+        return None, {}, "no cache file"
     try:
-        table = pq.read_table(path, page_checksum_verification=True)
+        data = path.read_bytes()
+        header = len(_MAGIC) + _DIGEST_SIZE
+        if data[: len(_MAGIC)] != _MAGIC:
+            return None, {}, "not a cleaned-records cache file"
+        body = memoryview(data)[header:]
+        if hashlib.blake2b(body, digest_size=_DIGEST_SIZE).digest() != data[len(_MAGIC) : header]:
+            return None, {}, "checksum mismatch (damaged file)"
+        table = pq.read_table(pa.BufferReader(pa.py_buffer(body)))
     except Exception as error:  # any unreadable file (truncated, not Parquet, bad checksum) is rebuilt
-        return None, f"unreadable: {type(error).__name__}: {str(error)[:200]}"
+        return None, {}, f"unreadable: {type(error).__name__}: {str(error)[:200]}"
     meta = table.schema.metadata or {}
     if meta.get(_META_KEY) != fingerprint.encode():
-        return None, "written by other cleaning rules"
+        return None, {}, "written by other cleaning rules"
+    try:
+        signatures = json.loads(meta.get(_SIGNATURE_KEY, b"{}"))
+    except ValueError:
+        signatures = None
+    if not isinstance(signatures, dict):
+        return None, {}, "unreadable bucket signatures"
     table = table.replace_schema_metadata(None)
     if table.schema != _schema():
-        return None, "unexpected columns"
+        return None, {}, "unexpected columns"
     ids = table.column(_ID)
     if ids.null_count or len(pc.unique(ids)) != len(ids):
-        return None, "missing or repeated record ids"
+        return None, {}, "missing or repeated record ids"
     uid_ok = pc.all(pc.equal(table.column("unique_id"), pc.cast(ids, pa.string())))
     if not uid_ok.as_py() and len(ids):
-        return None, "unique_id does not match the record id"
-    return table, ""
+        return None, {}, "unique_id does not match the record id"
+    return table, {str(k): str(v) for k, v in signatures.items()}, ""
 
 
-def _write(path: Path, table: pa.Table, fingerprint: str) -> None:
+def _write(path: Path, table: pa.Table, fingerprint: str, signatures: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = table.replace_schema_metadata({_META_KEY: fingerprint.encode()})
+    table = table.replace_schema_metadata(
+        {_META_KEY: fingerprint.encode(), _SIGNATURE_KEY: json.dumps(signatures).encode()}
+    )
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    body = sink.getvalue()
+    digest = hashlib.blake2b(memoryview(body), digest_size=_DIGEST_SIZE).digest()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cleaned-", suffix=".parquet")
-    os.close(handle)
     try:
-        pq.write_table(table, temporary, write_page_checksum=True, compression="zstd")
+        with os.fdopen(handle, "wb") as out:
+            out.write(_MAGIC + digest)
+            out.write(memoryview(body))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -196,43 +273,72 @@ def cleaned_records(
     stats = stats if stats is not None else CacheStats()
     excluded = {int(pk) for pk in exclude_ids}
     path, fingerprint = cleaned_cache_path(), cleaning_fingerprint()
-    cached, why = _read(path, fingerprint)
-    current = _current_versions(excluded)
+    cached, stored_signatures, why = _read(path, fingerprint)
+    signatures = _bucket_signatures()  # read before any version or field
     if cached is None:
         stats.rebuilt_because = why
         if why != "no cache file":
             log.warning("linkage: ignoring the cleaned-records cache (%s); rebuilding it", why)
+        cached = _schema().empty_table()
+        stored_signatures = {}
+    if signatures is None:
+        check: set[int] | None = None  # every record, one by one
+    else:
+        check = {int(b) for b, sig in signatures.items() if stored_signatures.get(b) != sig}
+        check |= {int(b) for b in stored_signatures if b not in signatures}  # buckets now empty
+    everything = check is None or not cached.num_rows
+    current = _versions_in(check or set(), everything)
+    stats.checked = len(current)
+    cached_ids = cached.column(_ID)
+    if everything:
+        trusted = pa.array([False] * cached.num_rows, pa.bool_())
+    else:
+        buckets = pc.divide(cached_ids, pa.scalar(_BUCKET, pa.int64()))
+        trusted = pc.invert(pc.is_in(buckets, pa.array(sorted(check), pa.int64())))
+    # Rows in re-checked buckets stay only if the record is there at the same version.
+    checked_rows = cached.filter(pc.invert(trusted))
+    same = [
+        current.get(pk) == version
+        for pk, version in zip(
+            checked_rows.column(_ID).to_pylist(), checked_rows.column(_VERSION).to_pylist(), strict=True
+        )
+    ]
+    still_valid = checked_rows.filter(pa.array(same, pa.bool_()))
+    stats.dropped = checked_rows.num_rows - still_valid.num_rows
+    have = set(still_valid.column(_ID).to_pylist())
+    stale = sorted(pk for pk in current if pk not in have and pk not in excluded)
+    rows: list[tuple] = []
+    if everything and stale:
+        wanted = set(stale)
         rows = [
             row
             for row in SourceRecord.objects.order_by("pk")
             .values_list(*FRAME_FIELDS)
             .iterator(chunk_size=_CHUNK)
-            if row[0] in current  # a record stored since the versions were read waits for the next run
+            if row[0] in wanted  # a record stored since the versions were read waits for the next run
         ]
-        table = _clean_table(rows, current)
-        stats.cleaned = table.num_rows
     else:
-        cached_ids = cached.column(_ID).to_pylist()
-        cached_versions = cached.column(_VERSION).to_pylist()
-        keep = [current.get(pk) == version for pk, version in zip(cached_ids, cached_versions, strict=True)]
-        valid = cached.filter(pa.array(keep, pa.bool_()))
-        have = {pk for pk, ok in zip(cached_ids, keep, strict=True) if ok}
-        # Excluded records still in the file are not "dropped": they are only left out of this result.
-        stats.cached = valid.num_rows
-        stats.dropped = sum(
-            1 for pk, ok in zip(cached_ids, keep, strict=True) if not ok and pk not in excluded
-        )
-        stale = sorted(pk for pk in current if pk not in have)
-        rows = []
         for start in range(0, len(stale), _CHUNK):
             rows.extend(
                 SourceRecord.objects.filter(pk__in=stale[start : start + _CHUNK]).values_list(*FRAME_FIELDS)
             )
-        fresh = _clean_table(rows, current)
-        stats.cleaned = fresh.num_rows
-        table = pa.concat_tables([valid, fresh]).sort_by(_ID) if fresh.num_rows else valid
+    fresh = _clean_table(rows, current)
+    stats.cleaned = fresh.num_rows
+    kept = pa.concat_tables([cached.filter(trusted), still_valid])
+    stats.cached = kept.num_rows
+    table = pa.concat_tables([kept, fresh]).sort_by(_ID) if fresh.num_rows else kept.sort_by(_ID)
     changed = stats.cleaned + stats.dropped
     if write and (stats.rebuilt_because or changed > rewrite_share * max(table.num_rows, 1)):
-        _write(path, table, fingerprint)
+        # A bucket's signature is stored only if the file now holds every record read for it.
+        held = set(fresh.column(_ID).to_pylist()) | have
+        incomplete = {pk // _BUCKET for pk in current if pk not in held}
+        complete = {
+            b: sig
+            for b, sig in (signatures or {}).items()
+            if int(b) not in incomplete and (check is None or int(b) in check or b in stored_signatures)
+        }
+        _write(path, table, fingerprint, complete if signatures is not None else {})
         stats.written = True
+    if excluded:
+        table = table.filter(pc.invert(pc.is_in(table.column(_ID), pa.array(sorted(excluded), pa.int64()))))
     return table.select(list(CLEAN_COLUMNS))

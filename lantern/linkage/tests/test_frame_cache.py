@@ -8,11 +8,12 @@ import datetime as dt
 import logging
 
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 
 from lantern.analytics.linkage import clean_records
 from lantern.analytics.linkage.engine import from_arrow, to_arrow
+from lantern.core.timeutils import now
+from lantern.linkage import frame_cache
 from lantern.linkage.frame_cache import (
     FRAME_FIELDS,
     CacheStats,
@@ -67,6 +68,7 @@ def test_first_call_cleans_everything_and_later_calls_read_the_file(stored):
 
     again, stats = _from_cache()
     assert (stats.cached, stats.cleaned, stats.dropped, stats.written) == (len(first), 0, 0, False)
+    assert stats.checked == 0, "unchanged buckets are trusted on their signature, not read row by row"
     _assert_same(again, _fresh())
 
 
@@ -86,6 +88,7 @@ def test_a_changed_record_is_cleaned_again_not_served_stale(stored):
     )
     frame, stats = _from_cache()
     assert stats.cleaned == 1 and stats.dropped == 1 and stats.written
+    assert 0 < stats.checked <= SourceRecord.objects.count()
     row = frame.set_index("unique_id").loc[str(record.pk)]
     assert (row["given_name"], row["sex"]) == ("roberta", "F")
     _assert_same(frame, _fresh())
@@ -147,12 +150,24 @@ def test_a_file_from_other_cleaning_rules_or_with_altered_ids_is_rebuilt(stored,
     monkeypatch.undo()
     _from_cache()  # rewritten under the real rules
 
-    # A readable file whose rows claim other records: its unique_ids no longer match the ids.
-    path = cleaned_cache_path()
-    table = pq.read_table(path)
+    # A well-formed file (its checksum right) whose rows claim other records: rebuilt all the same.
+    path, fingerprint = cleaned_cache_path(), frame_cache.cleaning_fingerprint()
+    table, signatures, _why = frame_cache._read(path, fingerprint)
     ids = table.column("unique_id").to_pylist()
     swapped = table.set_column(table.schema.get_field_index("unique_id"), "unique_id", [list(reversed(ids))])
-    pq.write_table(swapped, path)
+    frame_cache._write(path, swapped, fingerprint, signatures)
     frame, stats = _from_cache()
     assert stats.rebuilt_because == "unique_id does not match the record id"
+    _assert_same(frame, _fresh())
+
+
+def test_a_change_that_keeps_the_bucket_signature_of_another_bucket_is_still_seen(stored):
+    """Signatures are per bucket of ids: a change in one bucket never hides behind another's."""
+    _from_cache()
+    record = SourceRecord.objects.order_by("-pk").first()
+    # A raw edit that also moves updated_at (as every service does) is seen; the rest is trusted.
+    SourceRecord.objects.filter(pk=record.pk).update(family_name="Quillfeather", updated_at=now())
+    frame, stats = _from_cache()
+    assert stats.cleaned == 1
+    assert frame.set_index("unique_id").loc[str(record.pk), "family_name"] == "quillfeather"
     _assert_same(frame, _fresh())
