@@ -20,6 +20,7 @@ import duckdb
 from lantern.core.codelists import codelist
 
 from .correlation import DEFAULT_OUTCOME, correlation_study
+from .disproportionality import CAVEAT as RATES_CAVEAT
 from .disproportionality import reading as rates_reading
 from .disproportionality import relative_rates
 from .hidden_scale import IdentificationEvent, identification_lists
@@ -31,8 +32,10 @@ TABLES = (
     "persons", "events", "missing", "care_missing", "contacts", "screenings", "nrm", "categories", "lines",
     "operations",
 )  # fmt: skip
+MSE_QUARTERS = 12  # the hidden-scale lists cover the three years to the period's end
 ACTIVE_LINE_MONTHS = 6  # a line is active with activity in the last 6 months (DESIGN §2.7)
 SEX_LABELS = {"M": "Boys", "F": "Girls"}
+WITHHELD = "withheld"  # a rate or ratio that would give away a withheld count
 CHILD = "(age IS NULL OR age < 18)"  # missing reports about children (age when reported)
 BAND_ORDER = [label for _, _, label in AGE_BANDS] + ["18 and over", "age not known"]
 
@@ -132,9 +135,15 @@ class _Report:
             self.db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path.as_posix()}')")  # noqa: S608
         self.start, self.end = period.start, period.end
         self.year_start = dt.date(self.end.year - 1, self.end.month, self.end.day) + dt.timedelta(days=1)
+        # Few children are identified in one year of a county: the lists cover the twelve quarters to the end.
+        self.mse_start = period.last(MSE_QUARTERS)[0].start
 
     def rows(self, sql: str, *params: Any) -> list[tuple]:
         return self.db.execute(sql, list(params)).fetchall()
+
+    def say(self, n: int) -> str:
+        """A count in a sentence: small numbers are withheld in words as in tables."""
+        return f"{n:,}" if n == 0 or n >= self.threshold else f"fewer than {self.threshold}"
 
     def count(self, value: int | None) -> int | None:
         """One published count: below the threshold (and above zero) it is withheld."""
@@ -184,8 +193,13 @@ class _Report:
         section = Section(
             "missing",
             "Missing episodes by sex and age band",
-            f"{len(rows):,} missing episodes were reported for {total_children:,} children. Boys accounted for "
-            f"{_pct(boys, len(rows))} of episodes; the most common age band was {peak}.",
+            f"{self.say(len(rows)).capitalize()} missing episodes were reported for {self.say(total_children)} "
+            "children."
+            + (
+                f" Boys accounted for {_pct(boys, len(rows))} of episodes; the most common age band was {peak}."
+                if len(rows) >= self.threshold
+                else ""
+            ),
             tables=[
                 Table(
                     "missing_by_sex_and_age",
@@ -227,7 +241,7 @@ class _Report:
         return Section(
             "repeat_missing",
             "Children missing more than once",
-            f"{len(repeat):,} of the {len(per_child):,} children reported missing ({_pct(len(repeat), len(per_child))}) "
+            f"{self.say(len(repeat)).capitalize()} of the {self.say(len(per_child))} children reported missing "
             "were reported missing more than once in the period.",
             tables=[
                 Table(
@@ -296,9 +310,9 @@ class _Report:
         return Section(
             "rhi",
             "Return home interviews",
-            f"{len(rows):,} returns from missing episodes; an interview was owed after {owed:,}. "
-            f"{on_time:,} ({_pct(on_time, owed)}) were offered within 72 hours of the return, and "
-            f"{outcomes.get('completed', 0):,} were completed.",
+            f"{self.say(len(rows)).capitalize()} returns from missing episodes; an interview was owed after "
+            f"{self.say(owed)}. {self.say(on_time).capitalize()} were offered within 72 hours of the return, and "
+            f"{self.say(outcomes.get('completed', 0))} were completed.",
             tables=[
                 Table(
                     "rhi_timeliness",
@@ -359,8 +373,9 @@ class _Report:
         return Section(
             "referrals",
             "Referrals by source and district",
-            f"{len(rows):,} referrals and front-door contacts were received: {in_county:,} about children living "
-            f"in the county's districts and {outside:,} about children living outside it.",
+            f"{self.say(len(rows)).capitalize()} referrals and front-door contacts were received: "
+            f"{self.say(in_county)} about children living "
+            f"in the county's districts and {self.say(outside)} about children living outside it.",
             tables=tables,
             charts=[
                 Chart(
@@ -396,7 +411,8 @@ class _Report:
         return Section(
             "screening",
             "Exploitation screening outcomes",
-            f"{len(rows):,} children were screened for criminal exploitation (their latest screening in the period).",
+            f"{self.say(len(rows)).capitalize()} children were screened for criminal exploitation (their latest "
+            "screening in the period).",
             tables=[
                 Table(
                     "screening_levels",
@@ -429,7 +445,7 @@ class _Report:
         forces = sorted({f for r in active for f in r[3]})
         table = [
             [f"Line {i + 1}", r[0], r[1] or "", ", ".join(r[2]), ", ".join(r[3]),
-             r[5].isoformat() if r[5] else "", "active" if r in active else "inactive"]
+             (r[5].isoformat() if r[5] <= self.end else "after the period") if r[5] else "", "active" if r in active else "inactive"]
             for i, r in enumerate(rows)
         ]  # fmt: skip
         confirmed = sum(1 for r in active if r[0] == "confirmed")
@@ -490,20 +506,32 @@ class _Report:
             )
         columns = ["Operation", "Started", "Ended", "Lines", "Warrants", "Arrests", "Charged", "Vulnerable adults identified",
                    "Children identified"]  # fmt: skip
-        table = [[r[0], r[1].isoformat(), r[2].isoformat() if r[2] else "ongoing", *r[3:]] for r in rows]
+        # People identified are people: small numbers withheld; warrants, arrests and charges are actions.
+        table = [
+            [
+                r[0],
+                r[1].isoformat(),
+                r[2].isoformat() if r[2] else "ongoing",
+                *r[3:7],
+                self.count(r[7]),
+                self.count(r[8]),
+            ]
+            for r in rows
+        ]
         totals = [sum(r[i] for r in rows) for i in range(4, 9)]
         return Section(
             "operations",
             "Police operation outcomes",
             f"{len(rows)} operations ran in the period: {totals[0]} warrants executed, {totals[1]} arrests, "
-            f"{totals[2]} charged, {totals[3]} vulnerable adults and {totals[4]} children identified.",
+            f"{totals[2]} charged, {self.say(totals[3])} vulnerable adults and {self.say(totals[4])} children "
+            "identified.",
             tables=[Table("operations", "Operations and their outcomes", columns, table)],
             charts=[
                 Chart(
                     "bar",
                     "Operation outcomes",
                     ["Warrants", "Arrests", "Charged", "Vulnerable adults", "Children"],
-                    {r[0]: list(r[4:9]) for r in rows},
+                    {row[0]: row[4:9] for row in table},
                 )
             ],  # fmt: skip
             notes=["Operation outcomes are counts of actions, not of people, except the people identified."],
@@ -538,7 +566,8 @@ class _Report:
         return Section(
             "nrm",
             "National Referral Mechanism referrals and decisions",
-            f"{referred} children were referred to the NRM in the period; {awaiting} referrals were awaiting a "
+            f"{self.say(referred).capitalize()} children were referred to the NRM in the period; {self.say(awaiting)} "
+            "referrals were awaiting a "
             "reasonable grounds decision at its end.",
             tables=[Table("nrm", "NRM referrals and decisions", ["Measure", "Decision", "Children"], table)],
         )
@@ -621,27 +650,62 @@ class _Report:
             return Section("correlation", title, f"The study cannot be run: {error}.", False)
         labels = {"repeat_missing": "Missing more than once", "looked_after": "Looked after",
                   "excluded_from_school": "Excluded from school", DEFAULT_OUTCOME: "Criminally exploited"}  # fmt: skip
-        prevalence = [[labels[f], self.count(n), known] for f, n, known in study.prevalence]
-        unadjusted = [
-            [labels[o.exposure], o.table.exposed_with, o.table.exposed, o.table.unexposed_with, o.table.unexposed,
-             round(o.estimate, 2), round(o.ci[0], 2), round(o.ci[1], 2), "yes" if o.corrected else ""]
-            for o in study.unadjusted
+
+        def small(n: int) -> bool:
+            return 0 < n < self.threshold
+
+        # An odds ratio and its margins give back the cells of its 2×2 table, so a ratio whose table has a
+        # small cell is withheld with the cell; so are the adjusted ratios when few children are exploited.
+        unadjusted, shown = [], []
+        for o in study.unadjusted:
+            t = o.table
+            cells = (t.exposed_with, t.exposed_without, t.unexposed_with, t.unexposed_without)
+            if any(small(n) for n in cells):
+                unadjusted.append(
+                    [labels[o.exposure], None, t.exposed, None, t.unexposed, None, None, None, ""]
+                )
+            else:
+                unadjusted.append([labels[o.exposure], t.exposed_with, t.exposed, t.unexposed_with, t.unexposed,
+                                   round(o.estimate, 2), round(o.ci[0], 2), round(o.ci[1], 2), "yes" if o.corrected else ""])  # fmt: skip
+                shown.append(o)
+        adjusted_model = study.adjusted
+        few = small(adjusted_model.events) or small(adjusted_model.n - adjusted_model.events)
+        adjusted = [] if few else [
+            [labels[a.exposure], round(a.estimate, 2), round(a.ci[0], 2), round(a.ci[1], 2), f"{a.p_value:.3g}"]
+            for a in adjusted_model.odds_ratios
         ]  # fmt: skip
-        for row in unadjusted:  # the cells of a 2×2 table are counts of children too
-            row[1], row[3] = self.count(row[1]), self.count(row[3])
-        adjusted = [[labels[a.exposure], round(a.estimate, 2), round(a.ci[0], 2), round(a.ci[1], 2), f"{a.p_value:.3g}"]
-                    for a in study.adjusted.odds_ratios]  # fmt: skip
-        charts = [Chart("interval", "Odds of being criminally exploited (95% intervals)",
-                        rows=[[f"{labels[o.exposure]} (unadjusted)", o.estimate, list(o.ci)] for o in study.unadjusted]
-                        + [[f"{labels[a.exposure]} (adjusted)", a.estimate, list(a.ci)] for a in study.adjusted.odds_ratios],
-                        options={"label": "odds ratio"})]  # fmt: skip
+        withheld = len(shown) < len(study.unadjusted) or (few and adjusted_model.odds_ratios)
+        if withheld:
+            summary = (
+                f"Fewer than {self.threshold} children fall in some of the study's groups, so the odds ratios for those "
+                "groups are withheld: they would let the children be recognised, and so few children could not show "
+                "an association reliably. The counts that can be published are below."
+            )
+        else:
+            summary = " ".join(study.reading)
+        prevalence = [[labels[f], self.count(n), known] for f, n, known in study.prevalence]
+        charts = []
+        rows = [[f"{labels[o.exposure]} (unadjusted)", o.estimate, list(o.ci)] for o in shown]
+        if adjusted:
+            rows += [
+                [f"{labels[a.exposure]} (adjusted)", a.estimate, list(a.ci)]
+                for a in adjusted_model.odds_ratios
+            ]
+        if rows:
+            charts.append(Chart("interval", "Odds of being criminally exploited (95% intervals)", rows=rows,
+                                options={"label": "odds ratio"}))  # fmt: skip
         notes = list(study.caveats)
-        if not study.adjusted.fitted:
-            notes.insert(0, f"Mutually adjusted odds ratios: {study.adjusted.reason}")
+        if not adjusted_model.fitted:
+            notes.insert(0, f"Mutually adjusted odds ratios: {adjusted_model.reason}")
+        elif few:
+            notes.insert(
+                0,
+                f"Mutually adjusted odds ratios are withheld: fewer than {self.threshold} children in a group.",
+            )
         return Section(
             "correlation",
             title,
-            " ".join(study.reading),
+            summary,
             tables=[
                 Table(
                     "flags",
@@ -667,8 +731,7 @@ class _Report:
                 ),
                 Table(
                     "adjusted_odds_ratios",
-                    f"Mutually adjusted odds ratios (logistic regression, {study.adjusted.n:,} children, "
-                    f"{study.adjusted.events} exploited)",
+                    f"Mutually adjusted odds ratios (logistic regression, {adjusted_model.n:,} children)",
                     ["Exposure", "Odds ratio", "Lower", "Upper", "p"],
                     adjusted,
                 ),
@@ -679,7 +742,7 @@ class _Report:
 
     # ---------------------------------------------------------------- equality
     def equality(self) -> Section:
-        """Rates at each stage by ethnicity, sex and age band against children known to Lantern."""
+        """Rates at each stage by ethnicity, sex and age band against the people known to Lantern."""
         base = self.rows(
             "SELECT pid, sex, ethnicity, max(age) FROM events JOIN persons USING (pid) "
             "WHERE occurred_on BETWEEN ? AND ? GROUP BY ALL",
@@ -688,19 +751,21 @@ class _Report:
         )
         children = {pid: (sex, eth, age) for pid, sex, eth, age in base if age is not None and age < 18}
         adults = {pid: (sex, eth, age) for pid, sex, eth, age in base if age is not None and age >= 18}
-        stage_sql = {
-            "Referred": ("SELECT DISTINCT pid FROM contacts WHERE received_on BETWEEN ? AND ?", children),
-            "Screened at the top level": (
-                "SELECT DISTINCT pid FROM screenings WHERE submitted_on BETWEEN ? AND ? AND level_rank = levels - 1",
+        in_year = (self.year_start, self.end)
+        stages = {
+            "referral": (
+                "SELECT pid FROM contacts WHERE received_on BETWEEN $1 AND $2 UNION "
+                "SELECT pid FROM events WHERE item_type = 'csc_referral' AND occurred_on BETWEEN $1 AND $2",
                 children,
             ),
-            "Referred to the NRM": (
-                "SELECT DISTINCT pid FROM nrm WHERE referred_on BETWEEN ? AND ?",
+            "screening at the top level": (
+                "SELECT pid FROM screenings WHERE submitted_on BETWEEN $1 AND $2 AND level_rank = levels - 1",
                 children,
             ),
-            "Recorded as an adult posing risk": (
-                "SELECT DISTINCT pid FROM categories WHERE category = 'adult_posing_risk' AND starts_on <= ? "
-                "AND (ends_on IS NULL OR ends_on >= ?)",
+            "NRM referral": ("SELECT pid FROM nrm WHERE referred_on BETWEEN $1 AND $2", children),
+            "recording as an adult posing risk": (
+                "SELECT pid FROM categories WHERE category = 'adult_posing_risk' AND starts_on <= $2 "
+                "AND (ends_on IS NULL OR ends_on >= $1)",
                 adults,
             ),
         }
@@ -710,51 +775,65 @@ class _Report:
             "Sex": lambda v: sexes.label(v[0]) or "Not known",
             "Age band": lambda v: age_band(v[2]),
         }
-        tables, charts, readings = [], [], []
-        for stage, (sql, population) in stage_sql.items():
-            params = (self.end, self.year_start) if "categories" in sql else (self.year_start, self.end)
-            people = {pid for (pid,) in self.rows(sql, *params)} & set(population)
+        tables, charts, readings, notes = [], [], [], []
+        for stage, (sql, population) in stages.items():
+            people = {pid for (pid,) in self.rows(sql, *in_year)} & set(population)
             if not people:
                 continue
             for dimension, group_of in dimensions.items():
                 counts = Counter(group_of(population[p]) for p in people)
                 base_counts = Counter(group_of(v) for v in population.values())
                 table = relative_rates(stage, dimension, counts, base_counts, threshold=self.threshold)
+                notes += [n for n in table.notes if n not in notes]
+                rows = [
+                    [r.group, r.count, r.base] + (
+                        [WITHHELD] * 4 if r.rri is None and r.suppressed else
+                        [_round(r.rate_per_1000, 1), _round(r.rri, 2), *(_round(x, 2) for x in (r.ci or (None, None)))]
+                    )
+                    for r in table.rows
+                ]  # fmt: skip
                 tables.append(
                     Table(
                         f"rates_{_slug(stage)}_{_slug(dimension)}",
-                        f"{stage}: rate per 1,000 by {dimension.lower()} (reference: {table.reference})",
-                        ["Group", "People", "Base", "Rate per 1,000", "Relative rate index", "Lower", "Upper"],
-                        [[r.group, r.count, r.base, _round(r.rate_per_1000, 1), _round(r.rri, 2),
-                          _round(r.ci[0], 2) if r.ci else None, _round(r.ci[1], 2) if r.ci else None]
-                         for r in table.rows],
-                        list(table.notes),
+                        f"{stage.capitalize()}: rate per 1,000 by {dimension.lower()} (reference: {table.reference})",
+                        [
+                            "Group",
+                            "People",
+                            "Base",
+                            "Rate per 1,000",
+                            "Relative rate index",
+                            "Lower",
+                            "Upper",
+                        ],
+                        rows,
                     )
-                )  # fmt: skip
-                if dimension == "Ethnicity":
-                    charts.append(Chart("interval", f"{stage}: relative rate index by ethnicity",
-                                        rows=[[r.group, r.rri, list(r.ci) if r.ci else None] for r in table.rows if not r.suppressed],
-                                        options={"label": "relative rate index"}))  # fmt: skip
-                readings.append(rates_reading(table))
+                )
+                published = [r for r in table.rows if r.rri is not None and r.ci is not None]
+                if published:
+                    readings.append(rates_reading(table).removesuffix(RATES_CAVEAT).strip())
+                    if dimension == "Ethnicity":
+                        charts.append(Chart("interval", f"{stage.capitalize()}: relative rate index by ethnicity",
+                                            rows=[[r.group, r.rri, list(r.ci)] for r in published],
+                                            options={"label": "relative rate index"}))  # fmt: skip
+        title = "Equality and disproportionality"
         if not tables:
-            return Section(
-                "equality",
-                "Equality and disproportionality",
-                "No one reached any of the stages in this period.",
-                False,
-            )
+            return Section("equality", title, "No one reached any of the stages in this period.", False)
+        summary = " ".join(readings) or (
+            f"Too few people reached these stages in the year to compare groups: counts below {self.threshold} are "
+            "withheld, and with them every rate that could give them away."
+        )
         return Section(
             "equality",
-            "Equality and disproportionality",
-            " ".join(r for r in readings if r),
+            title,
+            summary,
             tables=tables,
             charts=charts,
             notes=[
-                "The base population is the children (or, for adults posing risk, the adults) with any record in "
-                "Lantern in the year to the period's end, not the census population: it over-represents children "
-                "already known to services.",
-                "A relative rate index above 1 means a higher rate than the reference group. A difference in "
-                "rates is not by itself evidence of discrimination, but each one needs an explanation.",
+                *notes,
+                "Each stage counts the people who reached it in the year to the period's end. The base population is "
+                "the children (or, for adults posing risk, the adults) with any record in Lantern in that year, not "
+                "the census population: it over-represents children already known to services.",
+                RATES_CAVEAT,
             ],
         )
 
@@ -774,19 +853,19 @@ class _Report:
                 UNION ALL SELECT pid, 'nrm_referral', referrer_agency_type, referred_on, exploitation_types, NULL, NULL FROM nrm
                 WHERE referred_on BETWEEN $1 AND $2
                 """,
-                self.year_start,
+                self.mse_start,
                 self.end,
             )
         ]
         try:
-            table = identification_lists(events, self.year_start, self.end)
+            table = identification_lists(events, self.mse_start, self.end)
             result = estimate_population(table)
         except MSEError as error:
             return Section("hidden_scale", title, str(error)[0].upper() + str(error)[1:] + ".", False)
         fit = result.model
         lo, hi = result.ci
         choice = result.model_choice_ci
-        choice_text = f"{choice[0]:,.0f} to {choice[1]:,.0f}" if choice else "not computed"
+        choice_text = _interval_text(choice, table.observed)
         overlaps = []
         for history, n in enumerate(table.counts, start=1):
             if n:
@@ -795,9 +874,9 @@ class _Report:
         return Section(
             "hidden_scale",
             title,
-            f"Agencies identified {table.observed:,} children as criminally exploited in the year to "
+            f"Agencies identified {self.say(table.observed)} children as criminally exploited in the three years to "
             f"{self.end:%d %B %Y}. Multiple systems estimation puts the total at about {fit.estimate:,.0f} "
-            f"(95% interval {lo:,.0f} to {hi:,.0f} for the chosen model; {choice_text} allowing for the "
+            f"(95% interval {_interval_text((lo, hi), table.observed)} for the chosen model; {choice_text} allowing for the "
             "choice of model), so roughly "
             f"{max(fit.estimate - table.observed, 0):,.0f} children may not yet be known to any agency.",
             tables=[
@@ -809,7 +888,7 @@ class _Report:
                     [
                         ["Children identified", table.observed],
                         ["Estimated total", round(fit.estimate)],
-                        ["95% interval (model)", f"{lo:,.0f} to {hi:,.0f}"],
+                        ["95% interval (model)", _interval_text((lo, hi), table.observed)],
                         ["95% interval (allowing for model choice)", choice_text],
                         ["Model", fit.label],
                     ],
@@ -817,6 +896,17 @@ class _Report:
             ],  # fmt: skip
             notes=[*result.assumptions, *result.notes],
         )
+
+
+def _interval_text(interval: tuple[float, float] | None, observed: int) -> str:
+    """An interval in words; an upper limit far beyond anything plausible (few children, sparse lists)
+    is reported as no useful upper limit rather than as a meaningless number."""
+    if interval is None:
+        return "not computed"
+    lo, hi = interval
+    if hi > 50 * max(observed, 1):
+        return f"at least {lo:,.0f}, with no useful upper limit"
+    return f"{lo:,.0f} to {hi:,.0f}"
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:

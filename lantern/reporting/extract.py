@@ -21,7 +21,7 @@ from django.db.models import Count, Q
 from lantern.analytics.hidden_scale import CCE_TERMS, identification_event
 from lantern.core.timeutils import local
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # bump when a table or column changes: older extracts are then rebuilt
 CHUNK = 50_000
 # Timeline details copied into the extract: coded values only (CIN factors, the victim-centred role
 # an intelligence or incident record gives the person, the CIN referral source).

@@ -25,7 +25,9 @@ def _chart(chart: dict):
 
 
 def sections(report: BoardReport) -> list[dict]:
-    return [{**s, "svgs": [_chart(c) for c in s["charts"]]} for s in report.data.get("sections", [])]
+    return [
+        {**s, "figures": [(c["title"], _chart(c)) for c in s["charts"]]} for s in report.data.get("sections", [])
+    ]
 
 
 def print_html(report: BoardReport) -> str:

@@ -8,6 +8,7 @@ and renamed into place only when complete."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
 import shutil
@@ -24,7 +25,7 @@ from lantern.audit.services import audit_record
 from lantern.core.exceptions import AccessDenied, ValidationFailed
 from lantern.core.timeutils import local, now
 
-from .extract import Pseudonymiser, write_extract
+from .extract import SCHEMA_VERSION, Pseudonymiser, write_extract
 from .models import BoardReport, Extract, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,15 @@ def extract_build(extract: Extract, *, on_progress=None) -> Extract:
     return extract
 
 
+def extract_is_current(extract: Extract) -> bool:
+    """Its files are there and were written with this version's tables and columns."""
+    try:
+        manifest = json.loads((extract.path / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("schema_version") == SCHEMA_VERSION
+
+
 def board_report_request(
     *, period: Period, viewer: Viewer | None = None, system_actor: str = ""
 ) -> BoardReport:
@@ -131,7 +141,7 @@ def _fresh_extract(on_progress) -> Extract:
     recent = Extract.objects.filter(
         status=JobStatus.READY, finished_at__gte=now() - EXTRACT_FRESH_FOR
     ).first()
-    if recent and recent.path.exists():
+    if recent and extract_is_current(recent):
         return recent
     extract = Extract.objects.create(requested_by_system="board report", pseudonym_key=secrets.token_hex(32))
     return extract_build(extract, on_progress=on_progress)
