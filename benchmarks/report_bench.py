@@ -89,7 +89,10 @@ def _orm_aggregates(period) -> dict:
             (
                 missing.count(),
                 missing.values("item__person").distinct().count(),
-                Contact.objects.filter(received_at__date__gte=q.start, received_at__date__lte=q.end).count(),
+                Contact.objects.filter(received_at__date__gte=q.start, received_at__date__lte=q.end).count()
+                + TimelineItem.objects.filter(
+                    item_type="csc_referral", occurred_at__date__gte=q.start, occurred_at__date__lte=q.end
+                ).count(),
                 Screening.objects.filter(submitted_at__date__gte=q.start, submitted_at__date__lte=q.end)
                 .values("person")
                 .distinct()

@@ -578,7 +578,8 @@ class _Report:
         measures = {
             "Missing episodes": f"SELECT count(*) FROM missing WHERE reported_on BETWEEN ? AND ? AND {CHILD}",  # noqa: S608
             "Children missing": f"SELECT count(DISTINCT pid) FROM missing WHERE reported_on BETWEEN ? AND ? AND {CHILD}",  # noqa: S608
-            "Referrals": "SELECT count(*) FROM contacts WHERE received_on BETWEEN ? AND ?",
+            "Referrals": "SELECT (SELECT count(*) FROM contacts WHERE received_on BETWEEN $1 AND $2) + "
+            "(SELECT count(*) FROM events WHERE item_type = 'csc_referral' AND occurred_on BETWEEN $1 AND $2)",
             "Children screened": "SELECT count(DISTINCT pid) FROM screenings WHERE submitted_on BETWEEN ? AND ?",
             "NRM referrals": "SELECT count(*) FROM nrm WHERE referred_on BETWEEN ? AND ?",
         }
