@@ -355,7 +355,7 @@ class _Report:
             )
         districts, sources = codelist("district"), codelist("referral_source")
         # The CIN referral source's group ("Health services: A&E" -> "Health services") is the referrer's kind.
-        by_kind = Counter((sources.label(s) or "Not recorded").split(":")[0] for s, _ in rows)
+        by_kind = Counter((sources.label(s) or s or "Not recorded").split(":")[0] for s, _ in rows)
         by_source = Counter(sources.label(s) or s or "Not recorded" for s, _ in rows)
         by_district = Counter(districts.label(d) or "Not recorded" for _, d in rows)
         outside = by_district.get("Outside the county", 0)
