@@ -785,7 +785,11 @@ class _Report:
                 counts = Counter(group_of(population[p]) for p in people)
                 base_counts = Counter(group_of(v) for v in population.values())
                 table = relative_rates(stage, dimension, counts, base_counts, threshold=self.threshold)
-                notes += [n for n in table.notes if n not in notes]
+                # The reference group is in the table's title; the suppression rule is said once for all.
+                own = [
+                    n for n in table.notes if not n.startswith(("Rates are compared", "Groups with fewer"))
+                ]
+                notes += [n for n in table.notes if n.startswith("Groups with fewer") and n not in notes]
                 rows = [
                     [r.group, r.count, r.base] + (
                         [WITHHELD] * 4 if r.rri is None and r.suppressed else
@@ -807,6 +811,7 @@ class _Report:
                             "Upper",
                         ],
                         rows,
+                        own,
                     )
                 )
                 published = [r for r in table.rows if r.rri is not None and r.ci is not None]
