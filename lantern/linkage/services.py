@@ -33,6 +33,7 @@ from .selectors import require_reviewer
 THRESHOLD = 0.95
 REVIEW_LOWER = 0.5
 _CHUNK = 1_000
+_SQLITE_RUN_CACHE_KIB = 512 * 1024
 Progress = Callable[[str, int, int], None]
 
 
@@ -293,7 +294,7 @@ def linkage_run_full(
             progress(stage, 0, 0)
 
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.FULL)
-    with _failure_recorded(run), _collector_paused():
+    with _failure_recorded(run), _run_tuned():
         tick("reading records")
         cache = CacheStats()
         table = cleaned_records(stats=cache)
@@ -380,17 +381,27 @@ def _commit_run(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def _run_tuned() -> Iterator[None]:
     """A run holds millions of small objects; Python's cyclic collector walked them all again and
-    again (seconds per run at county size). It is paused for the run and run once after it."""
+    again (seconds per run at county size). It is paused for the run. On SQLite the run's updates
+    land all over tables far larger than the default 2 MB page cache; a 512 MiB cache for the run
+    halved their time (measured on the 300,000-record benchmark database)."""
     was_enabled = gc.isenabled()
     gc.disable()
+    previous_cache = None
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            previous_cache = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA cache_size = -{_SQLITE_RUN_CACHE_KIB}")
     try:
         yield
     finally:
         if was_enabled:
             gc.enable()
-        gc.collect()
+        if previous_cache is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(previous_cache)}")
 
 
 @contextmanager
@@ -591,7 +602,7 @@ def linkage_link_new(
     if not record_ids or not model_path().exists():
         return None
     run = LinkageRun.objects.create(kind=LinkageRun.Kind.INCREMENTAL)
-    with _failure_recorded(run), _collector_paused():
+    with _failure_recorded(run), _run_tuned():
         model = load_model(model_path())
         new_frame = clean_records(
             records_frame(SourceRecord.objects.filter(pk__in=record_ids).values_list(*FRAME_FIELDS))
