@@ -62,23 +62,41 @@ class _Entities:
         # lookup per record scanned the whole address table each time (1,256 s of a 100,000-row commit).
         self.towns: dict[str, dict[str, int]] = {}
 
+    @staticmethod
+    def _defaults(kind: str, label: str, controller_id: int, **extra) -> dict:
+        return {
+            "label": label[:200],
+            "controller_id": controller_id,
+            "purpose": "law_enforcement" if kind in ("phone", "ocg", "deal_line") else "safeguarding",
+            "item_type": "network_entity",
+            "source_reference": lantern_source("derived from agency records"),
+            **extra,
+        }
+
     def get(self, kind: str, key: str, label: str, controller_id: int, **extra) -> Entity:
         found = self.cache.get((kind, key))
         if found is None:
             found, _ = Entity.objects.get_or_create(
-                kind=kind,
-                key=key,
-                defaults={
-                    "label": label[:200],
-                    "controller_id": controller_id,
-                    "purpose": "law_enforcement" if kind in ("phone", "ocg", "deal_line") else "safeguarding",
-                    "item_type": "network_entity",
-                    "source_reference": lantern_source("derived from agency records"),
-                    **extra,
-                },
+                kind=kind, key=key, defaults=self._defaults(kind, label, controller_id, **extra)
             )
             self.cache[(kind, key)] = found
         return found
+
+    def bulk(self, kind: str, wanted: dict[str, dict]) -> None:
+        """Find or create many entities of one kind at once (key -> defaults of `_defaults`)."""
+        missing = [key for key in wanted if (kind, key) not in self.cache]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            for entity in Entity.objects.filter(kind=kind, key__in=chunk):
+                self.cache[(kind, entity.key)] = entity
+            new = [
+                Entity(kind=kind, key=key, **wanted[key]) for key in chunk if (kind, key) not in self.cache
+            ]
+            Entity.objects.bulk_create(new, batch_size=500)
+            if new and new[0].pk is None:  # a backend that returns no ids: read them back
+                new = list(Entity.objects.filter(kind=kind, key__in=[e.key for e in new]))
+            for entity in new:
+                self.cache[(kind, entity.key)] = entity
 
     def person(self, person: Person, controller_id: int) -> Entity:
         return self.get(
@@ -214,30 +232,51 @@ def _derive_missing(item: TimelineItem, entities: _Entities) -> int:
 
 def _residence_links(entities: _Entities) -> int:
     """Where the people in the map live, and who lives at the addresses in it (from agency records:
-    a vulnerable adult's home is how a cuckooed address shows)."""
+    a vulnerable adult's home is how a cuckooed address shows). Set-based: a batch of 100,000 police
+    rows touches tens of thousands of people, and one query per record took most of its commit."""
     person_ids = {e.person_id for e in entities.cache.values() if e.person_id}
     address_ids = {e.address_id for e in entities.cache.values() if e.address_id}
-    records = SourceRecord.objects.filter(address__isnull=False, person__isnull=False).filter(
-        Q(person_id__in=person_ids) | Q(address_id__in=address_ids)
+    records = list(
+        SourceRecord.objects.filter(address__isnull=False, person__isnull=False)
+        .filter(Q(person_id__in=person_ids) | Q(address_id__in=address_ids))
+        .values_list("pk", "person_id", "address_id", "agency_id", "source_reference", "valid_from")
     )
-    made = 0
-    for record in records.select_related("person", "address"):
-        person = entities.person(record.person, record.agency_id)
-        home = entities.address(record.address, record.agency_id)
-        _, created = Link.objects.get_or_create(
-            source=person,
-            target=home,
-            link_type="lives_at",
-            source_reference=f"{record.source_reference} (record {record.pk})",
-            defaults={
-                "starts_on": record.valid_from,
-                "controller_id": record.agency_id,
-                "purpose": "safeguarding",
-                "item_type": "source_record",
-            },
+    if not records:
+        return 0
+    people = {
+        p.pk: p for p in Person.objects.filter(pk__in={r[1] for r in records}).only("id", "display_name")
+    }
+    homes = {a.pk: a for a in Address.objects.filter(pk__in={r[2] for r in records})}
+    entities.bulk("person", {
+        str(pid): entities._defaults("person", p.display_name or str(pid), agency, person=p)
+        for _, pid, _, agency, _, _ in records if (p := people[pid])
+    })  # fmt: skip
+    entities.bulk("address", {
+        str(aid): entities._defaults("address", str(homes[aid]), agency, address=homes[aid])
+        for _, _, aid, agency, _, _ in records
+    })  # fmt: skip
+    wanted = {}
+    for pk, pid, aid, agency, reference, valid_from in records:
+        source, target = entities.cache[("person", str(pid))], entities.cache[("address", str(aid))]
+        wanted[(source.pk, target.pk, f"{reference} (record {pk})")] = (agency, valid_from)
+    sources = sorted({s for s, _, _ in wanted})
+    existing = set()
+    for start in range(0, len(sources), 500):
+        existing.update(
+            Link.objects.filter(link_type="lives_at", source_id__in=sources[start : start + 500]).values_list(
+                "source_id", "target_id", "source_reference"
+            )
         )
-        made += created
-    return made
+    new = [
+        Link(
+            source_id=source, target_id=target, link_type="lives_at", source_reference=reference,
+            starts_on=valid_from, controller_id=agency, purpose="safeguarding", item_type="source_record",
+        )
+        for (source, target, reference), (agency, valid_from) in wanted.items()
+        if (source, target, reference) not in existing
+    ]  # fmt: skip
+    Link.objects.bulk_create(new, batch_size=500)
+    return len(new)
 
 
 _DERIVERS = {
