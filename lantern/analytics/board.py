@@ -126,6 +126,7 @@ class _Report:
     def __init__(self, extract_dir: Path, period: Period, threshold: int):
         self.period, self.threshold = period, threshold
         self.db = duckdb.connect()
+        self.db.execute("SET enable_progress_bar = false")
         for name in TABLES:
             path = Path(extract_dir) / f"{name}.parquet"
             if not path.exists():
@@ -851,7 +852,8 @@ class _Report:
             for pid, kind, agency, day, factors, role, level in self.rows(
                 """
                 SELECT pid, item_type, agency_type, occurred_on, factors, role, NULL FROM events
-                WHERE occurred_on BETWEEN $1 AND $2 AND item_type IN ('police_incident', 'custody', 'arrest', 'cin_assessment',
+                WHERE occurred_on BETWEEN $1 AND $2 AND len(factors) > 0
+                    AND item_type IN ('police_incident', 'custody', 'arrest', 'cin_assessment',
                     'health_contact', 'ae_attendance', 'yj_order')
                 UNION ALL SELECT pid, 'screening', 'exploitation_hub', submitted_on, [], NULL,
                     CASE WHEN level_rank = levels - 1 THEN 'top' ELSE final_level END
@@ -872,11 +874,12 @@ class _Report:
         lo, hi = result.ci
         choice = result.model_choice_ci
         choice_text = _interval_text(choice, table.observed)
-        overlaps = []
+        combinations = {}
         for history, n in enumerate(table.counts, start=1):
             if n:
-                names = [name for bit, name in enumerate(table.lists) if history >> bit & 1]
-                overlaps.append([" and ".join(names), self.count(n)])
+                names = [_list_label(name) for bit, name in enumerate(table.lists) if history >> bit & 1]
+                combinations[" and ".join(names)] = n
+        overlaps = [[k, v] for k, v in suppress(combinations, self.threshold).items()]
         return Section(
             "hidden_scale",
             title,
@@ -902,6 +905,16 @@ class _Report:
             ],  # fmt: skip
             notes=[*result.assumptions, *result.notes],
         )
+
+
+LIST_LABELS = {
+    "police": "Police", "childrens_social_care": "Children's social care", "health": "Health",
+    "youth_justice": "Youth justice", "exploitation_hub": "Exploitation hub", "nrm": "NRM",
+}  # fmt: skip
+
+
+def _list_label(name: str) -> str:
+    return LIST_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def _interval_text(interval: tuple[float, float] | None, observed: int) -> str:
