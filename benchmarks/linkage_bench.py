@@ -349,8 +349,10 @@ def main() -> int:
         records, addresses, agencies, counties = generate_records(
             args.records + 2 * args.new, args.seed, dt.date.fromisoformat(args.as_of)
         )
+    figures["counties"] = counties
     print(
-        f"generated {len(records):,} records in {time.perf_counter() - t:.0f} s (peak {_gib(mem.peak)})",
+        f"generated {len(records):,} records from {counties} counties in {time.perf_counter() - t:.0f} s "
+        f"(peak {_gib(mem.peak)})",
         flush=True,
     )
     gc.collect()
