@@ -61,6 +61,18 @@ class _Entities:
         # Addresses by (first line, town), lower case, loaded one town at a time: a case-insensitive
         # lookup per record scanned the whole address table each time (1,256 s of a 100,000-row commit).
         self.towns: dict[str, dict[str, int]] = {}
+        # Each agency's nominal ids -> person, loaded once: arrests name their co-arrested by these.
+        self.nominals: dict[int, dict[str, set[uuid.UUID]]] = {}
+
+    def nominals_of(self, agency_id: int) -> dict[str, set[uuid.UUID]]:
+        if agency_id not in self.nominals:
+            index: dict[str, set[uuid.UUID]] = {}
+            for key, person_id in SourceRecord.objects.filter(
+                agency_id=agency_id, person__isnull=False
+            ).values_list("source_key", "person_id"):
+                index.setdefault(key, set()).add(person_id)
+            self.nominals[agency_id] = index
+        return self.nominals[agency_id]
 
     @staticmethod
     def _defaults(kind: str, label: str, controller_id: int, **extra) -> dict:
@@ -177,14 +189,14 @@ def _derive_intelligence(item: TimelineItem, entities: _Entities) -> int:
     return made
 
 
-def _co_arrested(item: TimelineItem) -> list[uuid.UUID]:
+def _co_arrested(item: TimelineItem, entities: _Entities) -> list[uuid.UUID]:
     details = item.details
     keys = details.get("co_arrested_nominal_ids") or []
-    people = set(
-        SourceRecord.objects.filter(
-            agency_id=item.controller_id, source_key__in=keys, person__isnull=False
-        ).values_list("person_id", flat=True)
-    )
+    people = set()
+    if keys:
+        nominals = entities.nominals_of(item.controller_id)
+        for key in keys:
+            people |= nominals.get(key, set())
     for record_key in details.get("co_arrested_record_keys") or []:
         agency, system, key = (record_key.split("/") + ["", "", ""])[:3]
         people.update(
@@ -200,7 +212,7 @@ def _derive_arrest(item: TimelineItem, entities: _Entities) -> int:
     made = 0
     subject = entities.person(item.person, item.controller_id)
     occurrence = item.details.get("occurrence_ref") or ""
-    for other_id in _co_arrested(item):
+    for other_id in _co_arrested(item, entities):
         other = entities.person(Person.objects.get(pk=other_id), item.controller_id)
         pair = Q(source=subject, target=other) | Q(source=other, target=subject)
         already = (
