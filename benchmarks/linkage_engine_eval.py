@@ -7,9 +7,11 @@ prints pairwise precision / recall / F1, cluster metrics, timings and peak memor
     .venv/bin/python benchmarks/linkage_engine_eval.py --size demo
     .venv/bin/python benchmarks/linkage_engine_eval.py --size county --threads 2
     .venv/bin/python benchmarks/linkage_engine_eval.py --size county --json var/linkage-county.json
+    LANTERN_LINKAGE_BACKEND=spark python benchmarks/linkage_engine_eval.py --size demo  # needs .[spark]
 
 Peak memory is the process's maximum resident set size (resource.getrusage), which includes the
-generator's own footprint (the county size alone peaks at about 1.7 GiB).
+generator's own footprint (the county size alone peaks at about 1.7 GiB); with the Spark backend
+the JVM's own peak (a child process) is reported separately.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import resource
 import sys
 import time
@@ -30,6 +33,32 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _children_peak_mib() -> float:
+    """Peak resident memory (VmHWM) of the live descendant processes, summed: the Spark backend's
+    JVM runs as a child, which this process's own peak does not include (Linux /proc only)."""
+    parents: dict[int, int] = {}
+    peaks: dict[int, float] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        pid = int(status.parent.name)
+        parents[pid] = int(fields.get("PPid", "0").strip())
+        if "VmHWM" in fields:
+            peaks[pid] = int(fields["VmHWM"].split()[0]) / 1024
+    me = os.getpid()
+    descendants = {me}
+    changed = True
+    while changed:
+        changed = False
+        for pid, ppid in parents.items():
+            if ppid in descendants and pid not in descendants:
+                descendants.add(pid)
+                changed = True
+    return sum(peaks.get(pid, 0.0) for pid in descendants - {me})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -37,8 +66,16 @@ def main() -> int:
     parser.add_argument("--size", default="demo", choices=["tiny", "demo", "county"])
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--as-of", default="2026-11-28", help="generator as_of date (ISO)")
-    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 8GB")
+    parser.add_argument(
+        "--backend",
+        default=None,
+        choices=["duckdb", "spark"],
+        help="linkage backend (default: LANTERN_LINKAGE_BACKEND, else duckdb)",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="DuckDB threads / Spark local[N]")
+    parser.add_argument(
+        "--memory-limit", default=None, help="DuckDB memory limit / Spark driver memory, e.g. 8GB"
+    )
     parser.add_argument("--threshold", type=float, default=0.95, help="clustering threshold (probability)")
     parser.add_argument("--review-lower", type=float, default=0.5)
     parser.add_argument(
@@ -68,8 +105,14 @@ def main() -> int:
     )
     from lantern.synthetic.generator import generate
 
-    config = EngineConfig(backend="duckdb", threads=args.threads, memory_limit=args.memory_limit)
-    figures: dict = {"size": args.size, "seed": args.seed, "as_of": args.as_of, "threads": args.threads}
+    config = EngineConfig(backend=args.backend, threads=args.threads, memory_limit=args.memory_limit)
+    figures: dict = {
+        "size": args.size,
+        "seed": args.seed,
+        "as_of": args.as_of,
+        "threads": args.threads,
+        "backend": config.resolved_backend(),
+    }
     timings: dict[str, float] = {}
 
     t0 = time.perf_counter()
@@ -124,11 +167,14 @@ def main() -> int:
     figures.update(scores)
     figures["timings"] = {k: round(v, 2) for k, v in timings.items()}
     figures["peak_rss_mib"] = round(_peak_mib(), 1)
+    figures["children_peak_rss_mib"] = round(_children_peak_mib(), 1)
     figures["model_version"] = model.model_version
     figures["prior"] = model.probability_two_random_records_match
 
     pw, cs = scores["pairwise"], scores["clusters"]
-    print(f"size={args.size} seed={args.seed} as_of={args.as_of} threads={args.threads}")
+    print(
+        f"size={args.size} seed={args.seed} as_of={args.as_of} threads={args.threads} backend={figures['backend']}"
+    )
     print(f"records                 {figures['records']:,} ({figures['true_people']:,} true people)")
     print(f"pairs scored (blocked)  {figures['pairs_scored']:,}")
     print(f"pairs p>={args.predict_floor:<5}          {figures['pairs_at_or_above_predict_floor']:,}")
@@ -136,6 +182,8 @@ def main() -> int:
     for key, value in figures["timings"].items():
         print(f"time {key:<18} {value:,.2f}")
     print(f"peak RSS                {figures['peak_rss_mib']:,.0f} MiB")
+    if figures["children_peak_rss_mib"]:
+        print(f"peak RSS of children    {figures['children_peak_rss_mib']:,.0f} MiB (e.g. Spark's JVM)")
     print(f"pairwise precision      {pw['precision']:.5f}")
     print(f"pairwise recall         {pw['recall']:.5f}")
     print(f"pairwise F1             {pw['f1']:.5f}")

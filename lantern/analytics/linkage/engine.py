@@ -2,8 +2,8 @@
 
 This is the only module (with ``comparisons``) that touches Splink.  Backends: DuckDB (default,
 in-process) or Spark, chosen by ``EngineConfig.backend`` or ``LANTERN_LINKAGE_BACKEND``.  Only the
-DuckDB path is exercised by the tests and benchmarks; the Spark path is written to Splink's
-documented API but has not been run here.
+DuckDB path is exercised by the tests; the Spark path (pyspark is the optional ``spark`` extra) was
+run in local mode by ``benchmarks/linkage_engine_eval.py`` (figures in docs/linkage.md).
 """
 
 from __future__ import annotations
@@ -101,25 +101,49 @@ def _duckdb_api(config: EngineConfig) -> Any:
     return DuckDBAPI(connection=con)
 
 
-def _spark_api(config: EngineConfig) -> Any:  # pragma: no cover - Spark is not installed here
+def _spark_memory(limit: str) -> str:
+    """A DuckDB-style size ("6GB", "6GiB", "512MB") as a JVM size ("6g", "512m")."""
+    text = limit.strip().lower().replace("ib", "").replace("b", "")
+    return text if text[-1:] in ("k", "m", "g", "t") else f"{text}m"
+
+
+def _spark_api(config: EngineConfig) -> Any:  # pragma: no cover - needs pyspark (the spark extra)
+    """Splink's ``SparkAPI``.  pyspark is an optional extra (``pip install -e '.[spark]'``) and a
+    JDK (17+) must be on the PATH; both are checked here, when the backend is chosen, not at
+    import.  Without ``spark_session`` a local session is built: ``local[threads]``, driver memory
+    from ``memory_limit`` and scratch space in ``temp_directory`` when given, Splink's similarity
+    jar (Jaro-Winkler, Damerau-Levenshtein UDFs) on the class path."""
     try:
+        from pyspark.sql import SparkSession
         from splink import SparkAPI
         from splink.backends.spark import similarity_jar_location
     except ImportError as exc:
-        raise BackendError("the spark backend needs pyspark: pip install 'splink[spark]'") from exc
+        raise BackendError(
+            "LANTERN_LINKAGE_BACKEND=spark needs pyspark, which is not installed: "
+            "pip install -e '.[spark]' (and a Java 17+ runtime)"
+        ) from exc
     spark = config.spark_session
+    temp_directory = config.temp_directory or os.environ.get("LANTERN_LINKAGE_TEMP_DIR")
     if spark is None:
-        from pyspark.sql import SparkSession
-
-        spark = (
+        threads = config.resolved_threads()
+        builder = (
             SparkSession.builder.appName("lantern-linkage")
+            .master(f"local[{threads}]")
             .config("spark.jars", similarity_jar_location())
-            .config("spark.sql.shuffle.partitions", str(max(4, config.resolved_threads() * 4)))
-            .getOrCreate()
+            .config("spark.sql.shuffle.partitions", str(max(4, threads * 4)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
         )
-    spark.sparkContext.setCheckpointDir(
-        config.temp_directory or tempfile.mkdtemp(prefix="lantern-linkage-spark-")
-    )
+        memory_limit = config.memory_limit or os.environ.get("LANTERN_LINKAGE_MEMORY_LIMIT")
+        if memory_limit:
+            builder = builder.config("spark.driver.memory", _spark_memory(memory_limit))
+        if temp_directory:
+            builder = builder.config("spark.local.dir", temp_directory)
+        try:
+            spark = builder.getOrCreate()
+        except Exception as exc:  # pyspark raises a bare runtime error when the JVM cannot start
+            raise BackendError(f"the spark backend could not start a local Spark session: {exc}") from exc
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="lantern-linkage-spark-", dir=temp_directory))
     return SparkAPI(spark_session=spark)
 
 
@@ -309,9 +333,13 @@ def _arrow_by_value(clean: pd.DataFrame) -> pa.Table:
 
 
 def _register(db_api: Any, clean: pd.DataFrame | pa.Table, name: str) -> Any:
-    if db_api.sql_dialect.sql_dialect_str == "spark":  # pragma: no cover - Spark is not run here
-        frame = from_arrow(clean) if isinstance(clean, pa.Table) else clean
-        return db_api.register(frame, dataset_display_name=name)
+    if db_api.sql_dialect.sql_dialect_str == "spark":  # pragma: no cover - needs pyspark
+        # A Spark frame built from the Arrow table keeps CLEAN_SCHEMA's types; Splink's own
+        # pandas route infers them row by row and fails on a column that is entirely NULL.
+        # The session outlives the linker (getOrCreate), so the previous call's view of the same
+        # name is dropped first; DuckDB gets a fresh connection each time instead.
+        db_api.spark.catalog.dropTempView(name)
+        return db_api.register(db_api.spark.createDataFrame(_arrow(clean)), dataset_display_name=name)
     return db_api.register(_arrow(clean), dataset_display_name=name)
 
 

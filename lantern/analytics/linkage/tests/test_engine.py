@@ -242,3 +242,12 @@ def test_a_model_runs_only_on_the_backend_it_was_trained_on(tiny_clean, tiny_mod
     )
     with pytest.raises(BackendError, match="trained on spark"):
         predict_pairs(tiny_clean.head(20), spark_model, 0.5, config=CONFIG)
+
+
+def test_spark_driver_memory_is_read_from_a_duckdb_style_limit():
+    from lantern.analytics.linkage.engine import _spark_memory
+
+    assert _spark_memory("6GB") == "6g"
+    assert _spark_memory("6GiB") == "6g"
+    assert _spark_memory("512MB") == "512m"
+    assert _spark_memory("2048") == "2048m"
