@@ -26,7 +26,8 @@ def _chart(chart: dict):
 
 def sections(report: BoardReport) -> list[dict]:
     return [
-        {**s, "figures": [(c["title"], _chart(c)) for c in s["charts"]]} for s in report.data.get("sections", [])
+        {**s, "figures": [(c["title"], _chart(c)) for c in s["charts"]]}
+        for s in report.data.get("sections", [])
     ]
 
 
