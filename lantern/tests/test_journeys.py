@@ -79,11 +79,16 @@ def test_a_reviewer_resolves_a_queued_pair_and_the_person_page_reflects_it(live_
     people; the child's page then lists one record fewer."""
     pair_id, person_id = live_lantern.shell(
         "from lantern.linkage.models import ReviewPair;"
+        "from lantern.access.models import Team;"
+        "from lantern.access.services import relationship_start;"
         "from django.db.models import F;"
-        # a pair now in one person that Chris's agency holds a record of (so he may open the person)
-        "p = ReviewPair.objects.filter(decision='', record_l__person=F('record_r__person'),"
-        " record_l__person__source_records__agency__code='LCC-CFS')"
-        ".exclude(record_r__agency__agency_type='regional_partner').distinct().order_by('id').first();"
+        # a queued pair now in one person (which pairs the synthetic county queues depends on the
+        # day it is generated for), allocated to Chris's team so that he may open the person
+        "p = ReviewPair.objects.filter(decision='', record_l__person=F('record_r__person'))"
+        ".exclude(record_r__agency__agency_type='regional_partner').order_by('id').first();"
+        "team = Team.objects.get(agency__code='LCC-CFS', name='Exploitation hub (social care)');"
+        "relationship_start(person_id=p.record_l.person_id, kind='allocation', reason='e2e set-up', team=team,"
+        " system_actor='e2e');"
         "print(p.pk, p.record_l.person_id, sep='|')"
     ).split("|")
     base = live_lantern.base_url
