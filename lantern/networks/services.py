@@ -60,7 +60,7 @@ class _Entities:
         self.cache: dict[tuple[str, str], Entity] = {}
         # Addresses by (first line, town), lower case, loaded one town at a time: a case-insensitive
         # lookup per record scanned the whole address table each time (1,256 s of a 100,000-row commit).
-        self.towns: dict[str, dict[str, int]] = {}
+        self.towns: dict[str, dict[str, Address]] = {}
         # Each agency's nominal ids -> person, loaded once: arrests name their co-arrested by these.
         self.nominals: dict[int, dict[str, set[uuid.UUID]]] = {}
 
@@ -128,14 +128,11 @@ class _Entities:
             return None
         line1, town = (part.strip().lower() for part in location.rsplit(",", 1))
         if town not in self.towns:
-            found: dict[str, int] = {}
-            for pk, first_line in (
-                Address.objects.filter(town__iexact=town).order_by("-pk").values_list("pk", "line1")
-            ):
-                found[first_line.lower()] = pk  # the lowest pk wins, as before
-            self.towns[town] = found
-        pk = self.towns[town].get(line1)
-        return Address.objects.get(pk=pk) if pk is not None else None
+            # Highest pk first, so that the lowest pk wins for a repeated first line, as before.
+            self.towns[town] = {
+                a.line1.lower(): a for a in Address.objects.filter(town__iexact=town).order_by("-pk")
+            }
+        return self.towns[town].get(line1)
 
 
 def _link(item: TimelineItem, source: Entity, target: Entity, link_type: str, **fields) -> bool:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from pathlib import Path
 
 import pyarrow as pa
@@ -247,35 +248,31 @@ def _persons(pid: Pseudonymiser) -> Iterable[dict]:
 
 
 def _events(pid: Pseudonymiser, dobs: dict) -> Iterable[dict]:
+    """Every timeline item; the details (JSON, costly to read) only of the types whose coded values
+    the extract keeps."""
     from lantern.people.models import TimelineItem
 
     base = TimelineItem.objects.filter(person__merged_into__isnull=True)
-    plain = base.exclude(item_type__in=_DETAIL_TYPES).values_list(
-        "person_id", "item_type", "controller__agency_type", "occurred_at"
-    )
-    for person_id, item_type, agency_type, occurred_at in plain.iterator(CHUNK):
+    columns = ("person_id", "item_type", "controller__agency_type", "occurred_at")
+    plain = base.exclude(item_type__in=_DETAIL_TYPES).values_list(*columns)
+    detailed = base.filter(item_type__in=_DETAIL_TYPES).values_list(*columns, "details")
+    for person_id, item_type, agency_type, occurred_at, *rest in chain(
+        plain.iterator(CHUNK), detailed.iterator(CHUNK)
+    ):
         day = _day(occurred_at)
+        details = rest[0] if rest else None
+        factors, role = [], None
+        if details:
+            event = identification_event("", item_type, agency_type or "", day, details)
+            factors = [str(f) for f in details.get("factors") or []]
+            if any(f.strip().lower() in CCE_TERMS for f in event.factors):
+                factors.append(CCE_FACTOR)
+            role = event.role or None
         yield {
             "pid": pid(person_id), "item_type": item_type, "agency_type": agency_type, "occurred_on": day,
-            "age": _age(dobs.get(person_id), day), "factors": [], "role": None, "source": None,
+            "age": _age(dobs.get(person_id), day), "factors": factors, "role": role,
+            "source": str((details or {}).get("referral_source") or "") or None,
         }  # fmt: skip
-    detailed = base.filter(item_type__in=_DETAIL_TYPES).values_list(
-        "person_id", "item_type", "controller__agency_type", "occurred_at", "details"
-    )
-    for person_id, item_type, agency_type, occurred_at, details in detailed.iterator(CHUNK):
-        day = _day(occurred_at)
-        row = {
-            "pid": pid(person_id), "item_type": item_type, "agency_type": agency_type, "occurred_on": day,
-            "age": _age(dobs.get(person_id), day), "factors": [], "role": None, "source": None,
-        }  # fmt: skip
-        event = identification_event("", item_type, agency_type or "", day, details)
-        codes = [str(f) for f in (details or {}).get("factors") or []]
-        row["factors"] = codes + (
-            [CCE_FACTOR] if any(f.strip().lower() in CCE_TERMS for f in event.factors) else []
-        )
-        row["role"] = event.role or None
-        row["source"] = str((details or {}).get("referral_source") or "") or None
-        yield row
 
 
 def _missing(pid: Pseudonymiser, dobs: dict) -> Iterable[dict]:

@@ -34,14 +34,28 @@ def extracts(*, viewer: Viewer) -> QuerySet[Extract]:
     return Extract.objects.select_related("requested_by").defer("pseudonym_key")
 
 
-def board_report_get(*, viewer: Viewer, report_id, purpose: str = "viewed") -> BoardReport:
+def board_report_status(*, viewer: Viewer, report_id) -> BoardReport:
+    """A report's build status and progress, without its sections: the page's 2-second poll reads
+    no figures, so it writes no audit row."""
+    _require(viewer, Cap.REPORT_VIEW)
+    report = BoardReport.objects.defer("data").filter(pk=report_id).first()
+    if report is None:
+        raise AccessDenied("There is no such report.")
+    return report
+
+
+def board_report_get(
+    *, viewer: Viewer, report_id, code: AuditCode = AuditCode.BOARD_REPORT_VIEWED, purpose: str = "viewed"
+) -> BoardReport:
+    """A report with its sections; once built, each read is audited (viewed, or downloaded with
+    `code=REPORT_DOWNLOADED`)."""
     _require(viewer, Cap.REPORT_VIEW)
     report = BoardReport.objects.select_related("extract").filter(pk=report_id).first()
     if report is None:
         raise AccessDenied("There is no such report.")
     if report.status == JobStatus.READY:
         audit_record(
-            code=AuditCode.BOARD_REPORT_VIEWED if purpose == "viewed" else AuditCode.REPORT_DOWNLOADED,
+            code=code,
             viewer=viewer,
             object_type="board_report",
             object_id=str(report.pk),

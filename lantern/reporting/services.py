@@ -34,7 +34,7 @@ EXTRACT_FRESH_FOR = dt.timedelta(hours=24)
 SCHEDULE_ACTOR = "quarterly board report schedule"
 
 
-def _threshold() -> int:
+def suppression_threshold() -> int:
     return settings.LANTERN_SUPPRESS_BELOW
 
 
@@ -129,7 +129,7 @@ def board_report_request(
         )
     report = BoardReport.objects.create(
         period=period.code,
-        threshold=_threshold(),
+        threshold=suppression_threshold(),
         requested_by=viewer.user if viewer else None,
         requested_by_system=system_actor,
     )

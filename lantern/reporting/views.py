@@ -28,11 +28,15 @@ from .models import JobStatus
 from .pdf import PdfError, html_to_pdf
 
 
-def _get(viewer, report_id, purpose="viewed"):
+def _get(viewer, report_id, read=selectors.board_report_get, **audit):
     try:
-        return selectors.board_report_get(viewer=viewer, report_id=report_id, purpose=purpose)
+        return read(viewer=viewer, report_id=report_id, **audit)
     except AccessDenied as error:
         raise Http404(str(error)) from None
+
+
+def _downloaded(viewer, report_id, what: str):
+    return _get(viewer, report_id, code=AuditCode.REPORT_DOWNLOADED, purpose=f"downloaded {what}")
 
 
 @viewer_required(Cap.REPORT_VIEW)
@@ -69,7 +73,7 @@ def report_view(request, report_id):
 
 @viewer_required(Cap.REPORT_VIEW)
 def report_status_view(request, report_id):
-    report = _get(request.viewer, report_id, purpose="checked")
+    report = _get(request.viewer, report_id, read=selectors.board_report_status)
     if report.status == JobStatus.READY:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"  # the finished report replaces the progress panel
@@ -79,7 +83,7 @@ def report_status_view(request, report_id):
 
 @viewer_required(Cap.REPORT_VIEW)
 def report_pdf_view(request, report_id):
-    report = _get(request.viewer, report_id, purpose="downloaded as PDF")
+    report = _downloaded(request.viewer, report_id, "as PDF")
     if report.status != JobStatus.READY:
         raise Http404("This report is not ready yet.")
     try:
@@ -94,7 +98,7 @@ def report_pdf_view(request, report_id):
 
 @viewer_required(Cap.REPORT_VIEW)
 def report_csv_view(request, report_id, table_key):
-    report = _get(request.viewer, report_id, purpose=f"table {table_key} downloaded as CSV")
+    report = _downloaded(request.viewer, report_id, f"table {table_key} as CSV")
     for section in report.data.get("sections", []):
         for table in section["tables"]:
             if table["key"] == table_key:

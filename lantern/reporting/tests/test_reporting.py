@@ -233,8 +233,13 @@ def test_the_report_page_csv_and_extract_for_the_strategic_lead(partnership, set
     assert page.status_code == 200
     assert b"Trends over the last five quarters" in page.content
     assert AuditEvent.objects.filter(code=129, actor=lead.user, object_id=str(report.pk)).exists()
+    # the page's status poll reads no figures and writes no audit row
+    audited = AuditEvent.objects.count()
+    assert client.get(reverse("reporting:status", args=[report.pk])).status_code == 204
+    assert AuditEvent.objects.count() == audited
     csv = client.get(reverse("reporting:csv", args=[report.pk, "trends"]))
     assert csv.status_code == 200 and csv.content.startswith(b"Measure,")
+    assert AuditEvent.objects.filter(code=312, actor=lead.user, object_id=str(report.pk)).count() == 1
     assert client.get(reverse("reporting:csv", args=[report.pk, "no-such-table"])).status_code == 404
     client.post(reverse("reporting:extract_new"))
     extract = Extract.objects.filter(requested_by=lead.user).get()

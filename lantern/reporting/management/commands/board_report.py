@@ -40,7 +40,7 @@ class Command(BaseCommand):
             period = Period.parse(options["period"])
         except ValueError as error:
             raise CommandError(str(error)) from None
-        report = BoardReport.objects.create(period=period.code, threshold=services._threshold(),
+        report = BoardReport.objects.create(period=period.code, threshold=services.suppression_threshold(),
                                             requested_by_system=SYSTEM)  # fmt: skip
         with tqdm(total=100, desc=f"Board report {period.code}", unit="%") as bar:
 
