@@ -332,10 +332,25 @@ def _viewer() -> Any:
     return Viewer(user=membership.user, membership=membership)
 
 
+def _rss_mib() -> float:
+    """The resident set size now (not the peak): /proc/self/statm's second field, in pages."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+RSS_TRACE: list[tuple[float, int, int, float]] = []  # (seconds, rows, file position, RSS MiB)
+
+
 def _progress(args: argparse.Namespace, desc: str, size: int) -> tuple[Any, Callable[[int, int, int], None]]:
+    """A progress bar for a pipeline stage, which also samples the RSS every 30 s into RSS_TRACE,
+    so a long run shows whether memory grows with the rows done (the peak alone cannot)."""
     bar = _bar(args, size, desc)
+    started = time.perf_counter()
 
     def progress(rows: int, position: int, _size: int) -> None:
+        now = time.perf_counter() - started
+        if not RSS_TRACE or now - RSS_TRACE[-1][0] >= 30:
+            RSS_TRACE.append((round(now, 1), rows, position, round(_rss_mib(), 1)))
         if position < bar.n:  # the commit's next stage (comparing, writing): a new bar
             bar.reset(total=size)
             bar.set_description(f"{desc}: comparing / writing")
@@ -434,6 +449,9 @@ STAGES: dict[str, tuple[str, Callable[[argparse.Namespace, Path], dict[str, Any]
 }
 
 
+BASELINES = ("pyarrow", "pyarrow-stream", "stdlib-csv", "lantern-parse")
+
+
 def run_child(args: argparse.Namespace) -> None:
     """One stage in this (fresh) process: time the work alone, report the process's peak RSS."""
     path = Path(args.file)
@@ -468,6 +486,8 @@ def run_child(args: argparse.Namespace) -> None:
         print(f"\n--- cProfile {args.stage} ({out}), top 25 by internal time", file=sys.stderr)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     figures.update(seconds=seconds, cpu_seconds=cpu, peak_mib=_peak_mib(), start_mib=start_mib)
+    if RSS_TRACE:
+        figures["rss_trace"] = RSS_TRACE
     print(RESULT + json.dumps(figures), flush=True)
 
 
@@ -512,6 +532,13 @@ def main() -> None:
         default="commit",
         help="how far to run the pipeline: none (no database), check (upload + check), commit (all)",
     )
+    parser.add_argument(
+        "--baselines",
+        choices=["all", "pyarrow"],
+        default="all",
+        help="all: every reader and Lantern's format layer alone; pyarrow: only the pyarrow baseline "
+        "(for very large files, where the format layer alone would take as long as the check)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
         "--without-network-derive",
@@ -547,7 +574,8 @@ def main() -> None:
     results: dict[str, dict] = {}
     version = _code_version()
     try:
-        for stage in ("generate", "pyarrow", "pyarrow-stream", "stdlib-csv", "lantern-parse"):
+        baselines = ("pyarrow",) if args.baselines == "pyarrow" else BASELINES
+        for stage in ("generate", *baselines):
             results[stage] = _run_stage(args, stage, path, env)
         if args.pipeline != "none":
             results["setup"] = _run_stage(args, "setup", path, env)
@@ -567,10 +595,11 @@ def main() -> None:
 def _report(args: argparse.Namespace, results: dict[str, dict], url: str, version: str) -> None:
     rows, size = results["generate"]["rows"], results["generate"]["bytes"]
     base = results["pyarrow"]["seconds"]
-    parsed = results["lantern-parse"]
+    parsed = results.get("lantern-parse")
+    parsed_note = f"; {parsed['events']:,} events; {parsed['rejected']:,} rows rejected" if parsed else ""
     print(
         f"police {TABLE} CSV: {rows:,} rows, {args.nominals:,} nominals, seed {args.seed}; "
-        f"file {size / MIB:,.1f} MiB; {parsed['events']:,} events; {parsed['rejected']:,} rows rejected"
+        f"file {size / MIB:,.1f} MiB{parsed_note}"
     )
     print(f"code: {version}")
     if "check" in results:
@@ -618,10 +647,20 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
             print("association map and lines register: not derived (--without-network-derive)")
         else:
             print(f"of the commit, deriving the association map and lines register: {derive:,.1f} s")
+    for stage in ("check", "commit"):
+        trace = results.get(stage, {}).get("rss_trace")
+        if trace:
+            tenth = [rss for *_, rss in trace[: max(1, len(trace) // 10)]]
+            print(
+                f"{stage}: RSS sampled {len(trace)} times every 30 s: first tenth of the run "
+                f"{min(tenth):,.0f}-{max(tenth):,.0f} MiB, whole run {min(r for *_, r in trace):,.0f}-"
+                f"{max(r for *_, r in trace):,.0f} MiB"
+            )
     if "check" in results:
         print(f"staging file after the check: {results['check'].get('staging_bytes', 0) / MIB:,.0f} MiB")
+    own = f"Lantern parse {parsed['peak_mib'] - parsed['start_mib']:,.0f} MiB, " if parsed else ""
     print(
-        f"peak RSS over start: Lantern parse {parsed['peak_mib'] - parsed['start_mib']:,.0f} MiB, "
+        f"peak RSS over start: {own}"
         f"pyarrow read_csv {results['pyarrow']['peak_mib'] - results['pyarrow']['start_mib']:,.0f} MiB "
         f"(Arrow table {results['pyarrow']['arrow_bytes'] / MIB:,.0f} MiB), file {size / MIB:,.0f} MiB"
     )
