@@ -44,6 +44,14 @@ WINDOW_YEARS = 3
 # --------------------------------------------------------------------------------------------------
 
 
+class CountyTooLarge(ValueError):
+    """The requested county needs more distinct values (postcodes, street names, UPNs…) than the
+    synthetic geography and identifier schemes can supply."""
+
+
+UNIQUE_DRAWS = 100_000
+
+
 @dataclass(frozen=True, slots=True)
 class GenAgency:
     code: str
@@ -705,12 +713,20 @@ class _Builder:
         current[0] = min(current[0], start)
         current[1] = None if current[1] is None or end is None else max(current[1], end)
 
-    def unique(self, used: set, make: Callable[[], str]) -> str:
-        while True:
+    def unique(self, used: set, make: Callable[[], Any], what: str = "identifiers") -> Any:
+        """A value from ``make`` not yet in ``used``. Each space of values is finite (400 postcode
+        units per sector, 1,000 UPN serials per school and year…), so a county too large for it stops
+        with an error saying which space ran out instead of drawing for ever. At one free value in 400
+        the chance of a false stop after 100,000 draws is about e^-250."""
+        for _ in range(UNIQUE_DRAWS):
             value = make()
             if value not in used:
                 used.add(value)
                 return value
+        raise CountyTooLarge(
+            f"No unused {what} left after {UNIQUE_DRAWS:,} draws ({len(used):,} in use): this county is "
+            "too large for the synthetic geography; choose a smaller size or generate several counties"
+        )
 
     # ---------------------------------------------------------------- agencies and schools
     def make_agencies(self) -> None:
@@ -801,16 +817,15 @@ class _Builder:
         rng = self.r_pop
         streets = self.streets.setdefault(town_name, [])
         if not streets or streets[-1][1] > streets[-1][2]:
-            while True:
-                stem = (
-                    rng.choice(geo.STREET_STEMS)
-                    if rng.random() < 0.7
-                    else rng.choice(self.names.street_stems)
-                )
-                name = f"{stem} {_pick(rng, self.suffix_table)}"
-                if (town_name, name) not in self.street_names:
-                    self.street_names.add((town_name, name))
-                    break
+            _town, name = self.unique(
+                self.street_names,
+                lambda: (
+                    town_name,
+                    f"{rng.choice(geo.STREET_STEMS) if rng.random() < 0.7 else rng.choice(self.names.street_stems)}"
+                    f" {_pick(rng, self.suffix_table)}",
+                ),
+                what=f"street names in {town_name}",
+            )
             outcode = rng.choice(outcodes)
             streets.append([name, 1, rng.randint(8, 90), "", 0, outcode, sectors])
         street = streets[-1]
@@ -821,6 +836,7 @@ class _Builder:
                 lambda: (
                     f"{street[5]} {sector}{rng.choice(geo.INWARD_LETTERS)}{rng.choice(geo.INWARD_LETTERS)}"
                 ),
+                what=f"postcode units in sector {street[5]} {sector}",
             )
             street[4] = 0
         number = street[1]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lantern.synthetic import generator as gen
+from lantern.synthetic import geography as geo
 from lantern.synthetic.identifiers import (
     is_valid_nhs_number,
     is_valid_upn,
@@ -432,3 +433,15 @@ def test_write_ground_truth(tiny: gen.County, tmp_path: Path):
     with (tmp_path / "truth" / "truth_network.csv").open(encoding="utf-8") as fh:
         kinds = {r["kind"] for r in csv.DictReader(fh)}
     assert {"ocg", "line", "deal_number", "exploited_child", "adult_posing_risk", "cuckooed_address"} <= kinds
+
+
+def test_a_county_too_large_for_its_postcode_units_stops_with_an_error():
+    """Each postcode sector has 400 units (20 x 20 inward letters); a county that needs more used to
+    draw for ever. It now stops and says which space ran out."""
+    builder = gen._Builder("tiny", gen.SIZES["tiny"], 1, AS_OF, None)
+    letters = geo.INWARD_LETTERS
+    builder.postcodes.update(f"LE99 9{a}{b}" for a in letters for b in letters)
+    with pytest.raises(gen.CountyTooLarge, match=r"postcode units in sector LE99 9 .*too large"):
+        builder.new_address("Testtown", "NWL", ("LE99",), "9")
+    builder.postcodes.discard("LE99 9ZZ")  # one unit free: found, not refused
+    assert builder.new_address("Testtown", "NWL", ("LE99",), "9").postcode == "LE99 9ZZ"
