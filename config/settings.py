@@ -147,9 +147,10 @@ STORAGES = {
 # Background jobs (imports, linkage runs): Django's tasks API with the database backend; run
 # `manage.py db_worker` beside the web server. Tests run tasks immediately in-process.
 TASKS = {"default": {"BACKEND": env("LANTERN_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
-# Largest upload accepted through the web (bytes); bigger files go through `manage.py import_file`.
 # Headless Chromium that prints board reports to PDF (default: `chromium` on the PATH).
 LANTERN_CHROMIUM = env("LANTERN_CHROMIUM", default="")
+# Largest upload accepted through the web (bytes); bigger files go through `manage.py import_file`,
+# which streams files of any size. Uploads past 2 MB are spooled to disk by Django, not held in memory.
 LANTERN_MAX_UPLOAD_BYTES = env.int("LANTERN_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -4,12 +4,15 @@ batches (another agency's batch is not found, whatever its id)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from lantern.access.models import Team
 from lantern.access.services import user_create
+from lantern.audit.codes import AuditCode
 from lantern.audit.models import AuditEvent
 from lantern.conftest import PASSWORD, sign_in
 from lantern.ingest.models import ImportBatch
@@ -111,6 +114,34 @@ def test_upload_errors_are_summarised_and_linked_to_their_fields(importers, coun
     bad_system = _upload(client, county_files, source_system="NICHE; DROP").content.decode()
     assert "Enter the source system" in bad_system
     assert not ImportBatch.objects.exists()
+
+
+def test_a_file_over_the_web_limit_is_refused_and_nothing_is_stored(
+    importers, county_files, client, settings
+):
+    """Files past LANTERN_MAX_UPLOAD_BYTES (200 MB by default; a 2 GB extract, say) go through
+    manage.py import_file, which streams any size. The web refuses them, naming the limit and the way
+    round it, and keeps nothing: no batch, no stored file, no audit row of an upload."""
+    settings.LANTERN_MAX_UPLOAD_BYTES = 1024 * 1024
+    sign_in(client, "polofficer")
+    imports = Path(settings.DATA_DIR) / "imports"
+    before = sorted(imports.rglob("*")) if imports.exists() else []
+    oversized = b"nominal_id,surname\r\n" + b"N1,Smith\r\n" * 120_000  # 1.1 MB
+    response = client.post(
+        reverse("ingest:upload"),
+        {
+            "format_code": "police",
+            "file": SimpleUploadedFile("arrests.csv", oversized, content_type="text/csv"),
+            "source_system": "NICHE",
+            "encoding": "utf-8",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page
+    assert "The selected file must be smaller than 1 MB" in page and "manage.py import_file" in page
+    assert not ImportBatch.objects.exists()
+    assert (sorted(imports.rglob("*")) if imports.exists() else []) == before
+    assert not AuditEvent.objects.filter(code=AuditCode.IMPORT_UPLOADED).exists()
 
 
 def test_a_refused_file_shows_why_and_offers_no_commit(importers, client):
