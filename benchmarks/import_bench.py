@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-AGENCY, USERNAME, SOURCE_SYSTEM, TABLE = "BENCH-POLICE", "bench-import-officer", "NICHE", "Arrests"
+AGENCY, USERNAME, SOURCE_SYSTEM = "BENCH-POLICE", "bench-import-officer", "NICHE"
 RESULT = "RESULT "  # a child's last stdout line: RESULT {json}
 MIB = 1024 * 1024
 
@@ -62,6 +62,28 @@ ARREST_COLUMNS = (
     "nhs_number", "occurrence_ref", "arrested_at", "offence", "drug_class", "weapon", "location", "outcome",
     "co_arrested_ids", "custody_suite", "custody_at", "hours_detained", "appropriate_adult",
 )  # fmt: skip
+INTEL_COLUMNS = (
+    "nominal_id", "pnc_id", "surname", "forename", "dob", "sex", "ethnicity", "postcode", "address", "town",
+    "nhs_number", "intel_id", "recorded_at", "grading", "handling_code", "handling_condition", "subject_role",
+    "text", "topic", "line_name", "deal_line_number", "ocg_key", "location",
+)  # fmt: skip
+# Sanitised, invented sentences of the kind an intelligence log holds: the narrative is what makes an
+# intelligence extract wide (a 2 GB file is about a million reports of 2,000 characters).
+INTEL_PHRASES = (
+    "Subject seen at the address with two older males not known locally.",
+    "A vehicle with out-of-area plates was parked outside for several hours overnight.",
+    "Young person reported to be carrying two mobile phones and large amounts of cash.",
+    "Neighbours describe frequent short visits to the flat at all hours.",
+    "School reports unexplained absences on Mondays and Fridays this term.",
+    "Information suggests the subject travels by train to a coastal town at weekends.",
+    "Subject described as anxious and unwilling to say where he had been.",
+    "A deal line brand is being advertised by bulk text message in the area.",
+    "Intelligence indicates a vulnerable adult's home is being used to store drugs.",
+    "The young person has new clothes and trainers that family cannot explain.",
+    "Found in a property in another force area with an adult posing risk.",
+    "Source states that a debt is owed after a seizure by police last month.",
+)
+TOPICS = ("county lines", "drug supply", "cuckooing", "missing episode", "weapons", "exploitation")
 OFFENCES = (
     "possession with intent to supply Class A drugs",
     "being concerned in the supply of Class A drugs",
@@ -227,6 +249,37 @@ def _arrest_rows(rng: random.Random, rows: int, nominals: list[tuple[str, ...]])
         done += size
 
 
+def _intel_rows(
+    rng: random.Random, rows: int, nominals: list[tuple[str, ...]], text_chars: int
+) -> Iterator[list[str]]:
+    """Intelligence reports, one per subject, each with a narrative of about ``text_chars``
+    characters (at most the format's 4,000) built from invented sentences."""
+    start = dt.datetime(2016, 1, 1)
+    span = int((dt.datetime(2026, 6, 30) - start).total_seconds() // 60)
+    roles = ("child at risk of criminal exploitation", "adult posing risk", "vulnerable adult", "subject")
+    for n in range(rows):
+        person = nominals[rng.randrange(len(nominals))]
+        at = start + dt.timedelta(minutes=rng.randrange(span))
+        target = min(4000, max(40, int(rng.gauss(text_chars, text_chars / 10))))
+        parts: list[str] = []
+        length = 0
+        while length < target:
+            phrase = rng.choice(INTEL_PHRASES)
+            parts.append(phrase)
+            length += len(phrase) + 1
+        text = " ".join(parts)[:target]
+        if rng.random() < 0.8:
+            grading, condition = f"{rng.choice('ABCDE')}{rng.randint(1, 5)}", ""
+        else:
+            grading, condition = f"{rng.randint(1, 3)}{rng.choice('ABCDE')}", rng.choice("PC")
+        line = f"{rng.choice(STREET_NAMES_FOR_LINES)} line" if rng.random() < 0.2 else ""
+        yield [*person, f"INT-{n:09d}", f"{at:%d/%m/%Y %H:%M}", grading, str(rng.randint(1, 5)), condition,
+               rng.choice(roles), text, rng.choice(TOPICS), line, "", "", person[9]]  # fmt: skip
+
+
+STREET_NAMES_FOR_LINES = ("Ace", "Jay", "Bando", "Mike", "Toxic", "Zed")
+
+
 def _dob(text: str) -> dt.date:
     return dt.date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
 
@@ -238,10 +291,14 @@ def stage_generate(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
     nominals = _nominals(rng, args.nominals)
     written = 0
+    if args.table == "Intelligence":
+        columns, rows = INTEL_COLUMNS, _intel_rows(rng, args.rows, nominals, args.text_chars)
+    else:
+        columns, rows = ARREST_COLUMNS, _arrest_rows(rng, args.rows, nominals)
     with path.open("w", encoding="utf-8", newline="") as fh, _bar(args, args.rows, "generate", "rows") as bar:
         writer = csv.writer(fh, lineterminator="\r\n")
-        writer.writerow(ARREST_COLUMNS)
-        for cells in _arrest_rows(rng, args.rows, nominals):
+        writer.writerow(columns)
+        for cells in rows:
             writer.writerow(cells)
             written += 1
             if written % 10_000 == 0:
@@ -282,7 +339,7 @@ def stage_lantern_parse(args: argparse.Namespace, path: Path) -> dict[str, Any]:
 
     rows = accepted = events = 0
     with path.open("rb") as fh, _bar(args, path.stat().st_size, "parse+check") as bar:
-        for result in police.validate_file(police.parse(fh, filename=path.name, table=TABLE)):
+        for result in police.validate_file(police.parse(fh, filename=path.name, table=args.table)):
             rows += 1
             if isinstance(result, ParsedRow):
                 accepted += 1
@@ -364,7 +421,7 @@ def stage_upload(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     from lantern.ingest.services import import_batch_create
 
     batch = import_batch_create(
-        viewer=_viewer(), format_code="police", path=path, table=TABLE, source_system=SOURCE_SYSTEM
+        viewer=_viewer(), format_code="police", path=path, table=args.table, source_system=SOURCE_SYSTEM
     )
     return {"batch": str(batch.pk), "bytes": batch.size, "stored": str(batch.file_path.parent)}
 
@@ -500,6 +557,7 @@ def _run_stage(
     print(f"[{stage}] {STAGES[stage][0]} …", file=sys.stderr, flush=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--stage", stage, "--file", str(path)]
     cmd += ["--rows", str(args.rows), "--nominals", str(args.nominals), "--seed", str(args.seed)]
+    cmd += ["--table", args.table, "--text-chars", str(args.text_chars)]
     if batch:
         cmd += ["--batch", batch]
     if args.no_progress:
@@ -524,6 +582,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--nominals", type=int, default=None, help="distinct people (default rows / 4)")
     parser.add_argument("--seed", type=int, default=2019)
+    parser.add_argument(
+        "--table",
+        choices=["Arrests", "Intelligence"],
+        default="Arrests",
+        help="the police table to write: Arrests (narrow rows, 1 to 2 events each) or Intelligence "
+        "(one event per row, with a narrative of about --text-chars characters)",
+    )
+    parser.add_argument("--text-chars", type=int, default=2000, help="mean narrative length (Intelligence)")
     parser.add_argument("--tmp-dir", default=None, help="where to write the generated file (default: TMPDIR)")
     parser.add_argument("--keep", action="store_true", help="keep the generated file and the stored upload")
     parser.add_argument(
@@ -570,7 +636,7 @@ def main() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{own_sqlite}{suffix}").unlink(missing_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="lantern-import-bench-", dir=args.tmp_dir))
-    path = workdir / "bench_arrests.csv"
+    path = workdir / f"bench_{args.table.lower()}.csv"
     results: dict[str, dict] = {}
     version = _code_version()
     try:
@@ -598,7 +664,7 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
     parsed = results.get("lantern-parse")
     parsed_note = f"; {parsed['events']:,} events; {parsed['rejected']:,} rows rejected" if parsed else ""
     print(
-        f"police {TABLE} CSV: {rows:,} rows, {args.nominals:,} nominals, seed {args.seed}; "
+        f"police {args.table} CSV: {rows:,} rows, {args.nominals:,} nominals, seed {args.seed}; "
         f"file {size / MIB:,.1f} MiB{parsed_note}"
     )
     print(f"code: {version}")
