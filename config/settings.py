@@ -152,6 +152,10 @@ LANTERN_CHROMIUM = env("LANTERN_CHROMIUM", default="")
 # Largest upload accepted through the web (bytes); bigger files go through `manage.py import_file`,
 # which streams files of any size. Uploads past 2 MB are spooled to disk by Django, not held in memory.
 LANTERN_MAX_UPLOAD_BYTES = env.int("LANTERN_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
+# Days an import's stored upload, rejected rows and change sample are kept after its last activity;
+# then `manage.py import_files_expire` (daily) removes them. A local policy for the DPO to set: the
+# records the file brought in keep their source reference and follow their own retention.
+LANTERN_IMPORT_FILE_RETENTION_DAYS = env.int("LANTERN_IMPORT_FILE_RETENTION_DAYS", default=90)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 

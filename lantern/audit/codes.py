@@ -93,3 +93,4 @@ class AuditCode(models.IntegerChoices):
     IMPORT_VALIDATED = 506, "Import file validated (preview)"
     IMPORT_COMMITTED = 507, "Import batch committed"
     API_BATCH_SUBMITTED = 508, "Live feed batch submitted through the API"
+    IMPORT_FILES_REMOVED = 509, "Import file and rejected rows removed under the retention rule"

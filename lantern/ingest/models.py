@@ -69,6 +69,12 @@ class ImportBatch(CreatedByModel):
     committed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    files_removed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the stored upload, its rejected rows and the sample of changes were removed "
+        "under LANTERN_IMPORT_FILE_RETENTION_DAYS (import_files_expire); counts and references stay.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,7 +115,11 @@ class ImportBatch(CreatedByModel):
     @property
     def can_commit(self) -> bool:
         # A commit queued long ago with no worker to run it may be asked for again.
-        return self.status == self.Status.VALIDATED and (not self.queued or self.is_stalled)
+        return (
+            self.status == self.Status.VALIDATED
+            and self.files_removed_at is None
+            and (not self.queued or self.is_stalled)
+        )
 
     @property
     def last_heartbeat(self) -> dt.datetime:

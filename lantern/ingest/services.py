@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from lantern.access.models import Agency
 from lantern.access.policy import Viewer
@@ -358,6 +360,7 @@ def import_batch_queue(*, viewer: Viewer, batch: ImportBatch, action: str) -> Im
     _require_import(viewer)
     if batch.agency_id != viewer.agency.pk:
         raise AccessDenied("This import belongs to another agency.")
+    _require_files(batch)
     if action == "commit":
         if batch.status != ImportBatch.Status.VALIDATED and not (
             batch.status == ImportBatch.Status.COMMITTING and batch.is_stalled
@@ -382,6 +385,16 @@ def import_batch_queue(*, viewer: Viewer, batch: ImportBatch, action: str) -> Im
         raise
     batch.refresh_from_db()
     return batch
+
+
+def _require_files(batch: ImportBatch) -> None:
+    if batch.files_removed_at is not None:
+        raise ValidationFailed(
+            {
+                "status": f"This file was removed on {batch.files_removed_at:%d/%m/%Y} under the import file "
+                "retention rule; upload it again to check or commit it"
+            }
+        )
 
 
 # --------------------------------------------------------------------------------- reading
@@ -970,6 +983,7 @@ def import_batch_validate(
     )
     if batch.status in (ImportBatch.Status.COMMITTING, ImportBatch.Status.COMMITTED):
         raise ValidationFailed({"status": "A committed file cannot be checked again; upload it again"})
+    _require_files(batch)
     actor = viewer or _uploader(batch)
     system_actor = "" if actor else "ingest"
     batch.status, batch.queued, batch.error = ImportBatch.Status.VALIDATING, "", ""
@@ -1197,6 +1211,7 @@ def import_batch_commit(
         return batch
     if batch.status not in (ImportBatch.Status.VALIDATED, ImportBatch.Status.COMMITTING):
         raise ValidationFailed({"status": "Only a checked file that is ready to commit can be committed"})
+    _require_files(batch)
     preview_rejected = batch.rejected_count
     batch.status, batch.queued, batch.error = ImportBatch.Status.COMMITTING, "", ""
     batch.save()
@@ -1273,3 +1288,77 @@ def import_batch_commit(
     batch.progress_path.unlink(missing_ok=True)
     batch.staging_path.unlink(missing_ok=True)  # its rows are in Lantern now
     return locked
+
+
+# ------------------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class FilesExpired:
+    removed: list[ImportBatch]  # batches whose files were removed by this run
+    kept_running: int  # past the cut-off but checking, committing or queued: never removed mid-run
+    swept: int  # directories left behind by an earlier run (removal failed after it was recorded)
+
+
+def _remove_directory(batch: ImportBatch) -> None:
+    shutil.rmtree(batch.directory, ignore_errors=True)
+    if batch.directory.exists():  # the next run sweeps it again
+        logger.error("Import %s: could not remove %s", batch.pk, batch.directory)
+
+
+def import_files_expire(
+    *, days: int | None = None, at: dt.datetime | None = None, dry_run: bool = False
+) -> FilesExpired:
+    """Remove what an import keeps of the agency's file once it is no longer needed: the stored
+    upload, the staging and progress files, the quarantine report, the rejected rows and the sample
+    of changes (all of which hold personal data as the agency sent it). What the file brought into
+    Lantern is untouched; the batch keeps its counts, name, size and SHA-256, and each record its
+    source reference. A batch qualifies when nothing has happened to it for `days`
+    (LANTERN_IMPORT_FILE_RETENTION_DAYS); one that is checking, committing or queued is left alone.
+    Each removal is recorded on the batch and audited (509) before its directory is deleted, so a
+    crash in between leaves a directory that the next run sweeps, never a batch that looks intact
+    without its file."""
+    days = settings.LANTERN_IMPORT_FILE_RETENTION_DAYS if days is None else days
+    if days < 1:
+        raise ValidationFailed({"days": "Keep import files for at least 1 day"})
+    cutoff = (at or now()) - dt.timedelta(days=days)
+    due = ImportBatch.objects.filter(files_removed_at__isnull=True, updated_at__lt=cutoff)
+    due = due.select_related("agency").order_by("created_at")
+    in_hand = Q(status__in=ImportBatch.RUNNING) | ~Q(queued="")
+    running = due.filter(in_hand).count()
+    batches = list(due.exclude(in_hand))
+    if dry_run:
+        return FilesExpired(removed=batches, kept_running=running, swept=0)
+    removed = []
+    for batch in batches:
+        with transaction.atomic():
+            locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            if locked.files_removed_at is not None or locked.is_running or locked.updated_at >= cutoff:
+                continue  # changed since it was listed
+            locked.quarantined_rows.all().delete()
+            rejected = locked.rejected_count
+            locked.changes, locked.files_removed_at = [], now()
+            locked.save(update_fields=["changes", "files_removed_at"])  # updated_at: the last activity stays
+            batch.changes, batch.files_removed_at = locked.changes, locked.files_removed_at
+            audit_record(
+                code=AuditCode.IMPORT_FILES_REMOVED,
+                system_actor="import_files_expire",
+                object_type="import_batch",
+                object_id=locked.pk,
+                justification=f"Import file retention: kept {days} days after the batch's last activity",
+                details={
+                    "filename": locked.original_filename,
+                    "status": locked.status,
+                    "size": locked.size,
+                    "sha256": locked.sha256,
+                    "rejected_rows_removed": rejected,
+                },
+            )
+        _remove_directory(batch)
+        removed.append(batch)
+    swept = 0
+    for batch in ImportBatch.objects.filter(files_removed_at__isnull=False).only("id"):
+        if batch.directory.exists():
+            _remove_directory(batch)
+            swept += 1
+    return FilesExpired(removed=removed, kept_running=running, swept=swept)
