@@ -461,8 +461,12 @@ def stage_commit(args: argparse.Namespace, path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": batch.counts["rows"], "counts": batch.counts, "stored": stored}
     out["network_derive_seconds"] = derive["seconds"]
     if connection.vendor == "sqlite":
+        # Measured before the connection closes: the WAL still holds the commit's pages until the
+        # checkpoint, so database and WAL are reported apart (the disk needed is their sum).
         name = Path(connection.settings_dict["NAME"])
-        out["db_bytes"] = sum(p.stat().st_size for p in (name, Path(f"{name}-wal")) if p.exists())
+        wal = Path(f"{name}-wal")
+        out["db_bytes"] = name.stat().st_size
+        out["wal_bytes"] = wal.stat().st_size if wal.exists() else 0
     return out
 
 
@@ -707,7 +711,10 @@ def _report(args: argparse.Namespace, results: dict[str, dict], url: str, versio
             f"{results['commit']['stored']['events']:,} events"
         )
         if "db_bytes" in results["commit"]:
-            print(f"SQLite database after the commit: {results['commit']['db_bytes'] / MIB:,.0f} MiB")
+            print(
+                f"SQLite after the commit: database {results['commit']['db_bytes'] / MIB:,.0f} MiB, "
+                f"WAL {results['commit'].get('wal_bytes', 0) / MIB:,.0f} MiB (until the checkpoint)"
+            )
         derive = results["commit"].get("network_derive_seconds", 0.0)
         if args.without_network_derive:
             print("association map and lines register: not derived (--without-network-derive)")
