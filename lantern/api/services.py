@@ -414,6 +414,14 @@ def _advance(batch: ImportBatch, viewer: Viewer) -> ImportBatch:
     if batch.is_running and not batch.is_stalled:
         return batch
     status = ImportBatch.Status
+    if batch.files_removed_at is not None and batch.status != status.COMMITTED:
+        raise ApiRefusal(
+            409,
+            "This batch was never completed and its rows were removed under the import file retention "
+            "rule: send them again with a new Idempotency-Key.",
+            reason="batch files removed",
+            batch_id=batch.pk,
+        )
     if batch.status in (status.UPLOADED, status.FAILED, status.VALIDATING) or (
         batch.status == status.VALIDATED and batch.error
     ):

@@ -4,14 +4,16 @@ completed by the repeat."""
 
 from __future__ import annotations
 
+import datetime as dt
 from unittest import mock
 
 from lantern.api.models import ApiSubmission
 from lantern.api.services import api_token_create
 from lantern.api.tests.conftest import ed_row, health_batch, submit
 from lantern.audit.models import AuditEvent
+from lantern.core.timeutils import now
 from lantern.ingest.models import ImportBatch
-from lantern.ingest.services import ImportFailed
+from lantern.ingest.services import ImportFailed, import_files_expire
 from lantern.people.models import SourceRecord, TimelineItem
 
 
@@ -84,3 +86,22 @@ def test_a_repeat_completes_a_batch_whose_commit_failed(client, tokens):
     assert SourceRecord.objects.filter(source_key__startswith="RWE").count() == 2
     resumed = AuditEvent.objects.filter(code=508).latest("seq")
     assert resumed.details["resumed"] is True
+
+
+def test_a_repeat_of_an_unfinished_batch_whose_rows_were_removed_is_a_conflict(client, tokens):
+    """Retention (import_files_expire) removed the stored rows of a batch an earlier attempt left
+    half-way: the repeat cannot complete it and says so, instead of failing with a 500."""
+    body = health_batch(ed_row(1), ed_row(2))
+    with mock.patch(
+        "lantern.api.services.import_batch_commit", side_effect=ImportFailed("The database was busy.")
+    ):
+        assert submit(client, tokens.hospital, body, key="k-late").status_code == 409
+    batch = ImportBatch.objects.get()
+    assert [b.pk for b in import_files_expire(at=now() + dt.timedelta(days=91)).removed] == [batch.pk]
+
+    late = submit(client, tokens.hospital, body, key="k-late")
+    assert late.status_code == 409 and "new Idempotency-Key" in late.json()["detail"]
+    assert late.json()["batch_id"] == str(batch.pk)
+    assert not SourceRecord.objects.filter(source_key__startswith="RWE").exists()
+    again = submit(client, tokens.hospital, body, key="k-later")
+    assert again.status_code == 201 and again.json()["status"] == "committed"
