@@ -83,6 +83,7 @@ INTEL_PHRASES = (
     "Found in a property in another force area with an adult posing risk.",
     "Source states that a debt is owed after a seizure by police last month.",
 )
+LINE_BRANDS = ("Ace", "Jay", "Bando", "Mike", "Toxic", "Zed")  # invented deal-line brand names
 TOPICS = ("county lines", "drug supply", "cuckooing", "missing episode", "weapons", "exploitation")
 OFFENCES = (
     "possession with intent to supply Class A drugs",
@@ -272,12 +273,9 @@ def _intel_rows(
             grading, condition = f"{rng.choice('ABCDE')}{rng.randint(1, 5)}", ""
         else:
             grading, condition = f"{rng.randint(1, 3)}{rng.choice('ABCDE')}", rng.choice("PC")
-        line = f"{rng.choice(STREET_NAMES_FOR_LINES)} line" if rng.random() < 0.2 else ""
+        line = f"{rng.choice(LINE_BRANDS)} line" if rng.random() < 0.2 else ""
         yield [*person, f"INT-{n:09d}", f"{at:%d/%m/%Y %H:%M}", grading, str(rng.randint(1, 5)), condition,
                rng.choice(roles), text, rng.choice(TOPICS), line, "", "", person[9]]  # fmt: skip
-
-
-STREET_NAMES_FOR_LINES = ("Ace", "Jay", "Bando", "Mike", "Toxic", "Zed")
 
 
 def _dob(text: str) -> dt.date:
