@@ -1298,6 +1298,7 @@ class FilesExpired:
     removed: list[ImportBatch]  # batches whose files were removed by this run
     kept_running: int  # past the cut-off but checking, committing or queued: never removed mid-run
     swept: int  # directories left behind by an earlier run (removal failed after it was recorded)
+    days: int  # the retention period applied
 
 
 def _remove_directory(batch: ImportBatch) -> None:
@@ -1328,7 +1329,7 @@ def import_files_expire(
     running = due.filter(in_hand).count()
     batches = list(due.exclude(in_hand))
     if dry_run:
-        return FilesExpired(removed=batches, kept_running=running, swept=0)
+        return FilesExpired(removed=batches, kept_running=running, swept=0, days=days)
     removed = []
     for batch in batches:
         with transaction.atomic():
@@ -1361,4 +1362,4 @@ def import_files_expire(
         if batch.directory.exists():
             _remove_directory(batch)
             swept += 1
-    return FilesExpired(removed=removed, kept_running=running, swept=swept)
+    return FilesExpired(removed=removed, kept_running=running, swept=swept, days=days)

@@ -31,11 +31,10 @@ class Command(BaseCommand):
             result = import_files_expire(days=days, dry_run=dry_run)
         except ValidationFailed as error:
             raise CommandError(str(error)) from error
-        days = settings.LANTERN_IMPORT_FILE_RETENTION_DAYS if days is None else days
         verb = "Would remove" if dry_run else "Removed"
         self.stdout.write(
             f"{verb} the files of {len(result.removed)} import{'s' if len(result.removed) != 1 else ''} "
-            f"with no activity for {days} days."
+            f"with no activity for {result.days} days."
         )
         for batch in result.removed:
             self.stdout.write(
